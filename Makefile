@@ -1,0 +1,71 @@
+# Two commands for a fresh machine: `make run` and `make test`. Each installs what it needs by itself.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV := $(BIN)/uv
+UV_VERSION := 0.13.8
+SAM_VENV := .venv-sam
+PORT ?= 3000
+AWS_PORT ?= 4566
+export PORT AWS_PORT
+
+.PHONY: help run test bench install install-sam lint typecheck template-check build unit clean lock
+
+help:
+	@echo "make run    - the whole product locally (http://127.0.0.1:$(PORT))"
+	@echo "make test   - lint, type checks, template checks and every test"
+	@echo "make bench  - benchmarks; the last line is one JSON object of figures"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(UV): | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# Installs the locked dev dependencies (requirements/dev.txt) and this project in editable mode.
+$(VENV)/.installed: requirements/dev.txt pyproject.toml | $(UV)
+	$(UV) pip sync --quiet --python $(BIN)/python requirements/dev.txt
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $@
+
+install: $(VENV)/.installed
+
+# SAM CLI in its own virtual environment: its pins clash with ours.
+$(SAM_VENV)/.installed: requirements/sam.txt | $(UV)
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(UV) pip sync --quiet --python $(SAM_VENV)/bin/python requirements/sam.txt
+	touch $@
+
+install-sam: $(SAM_VENV)/.installed
+
+run: install
+	$(BIN)/python -m leads_local
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+template-check: install install-sam
+	$(BIN)/cfn-lint template.yaml
+	$(SAM_VENV)/bin/sam validate --lint --region us-east-1 --template template.yaml
+
+unit: install
+	$(BIN)/pytest --cov --cov-report=term
+
+test: lint typecheck template-check unit
+
+bench: install
+	$(BIN)/python -m benchmarks
+
+# Re-lock after editing requirements/*.in (Lambda package: python3.13 on arm64).
+lock: | $(UV)
+	$(UV) pip compile --quiet --no-header --python-version 3.13 --python-platform aarch64-manylinux2014 requirements/runtime.in -o functions/requirements.txt
+	$(UV) pip compile --quiet --python-version 3.11 requirements/dev.in -o requirements/dev.txt
+	$(UV) pip compile --quiet --python-version 3.11 requirements/sam.in -o requirements/sam.txt
+
+clean:
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov

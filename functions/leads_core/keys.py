@@ -1,0 +1,59 @@
+"""The table's item layout: key builders and attribute names, shared by every reader and writer.
+
+One DynamoDB table (docs/architecture.md, "Table"):
+
+| item         | pk                    | sk              | notes                                        |
+|--------------|-----------------------|-----------------|----------------------------------------------|
+| lead         | ``LEAD#<id>``         | ``LEAD``        | ``entity="lead"``, GSIs ByStatus/ByEmail/ByPhone |
+| idempotency  | ``IDEM#<key>``        | ``IDEM``        | keyed retries; TTL 24 h                      |
+| dedupe       | ``IDEMC#<sha256>``    | ``IDEM``        | key-less identical submissions; TTL 10 min   |
+| rate counter | ``RATE#<hmac(ip)>``   | ``<YYYYMMDDHH>``| ``hits``; TTL 2 h                            |
+| audit entry  | ``AUDIT#<YYYY-MM>``   | ``<ts>#<uuid>`` | who/what/when/count, never visitor data      |
+"""
+
+from __future__ import annotations
+
+import secrets
+
+PK = "pk"
+SK = "sk"
+TTL_ATTRIBUTE = "expires_at"
+
+LEAD_SK = "LEAD"
+IDEM_SK = "IDEM"
+ENTITY_LEAD = "lead"
+
+INDEX_BY_STATUS = "ByStatus"  # status (S) + created_at (S), projection ALL
+INDEX_BY_EMAIL = "ByEmail"  # email_hash (S) + created_at (S), keys only
+INDEX_BY_PHONE = "ByPhone"  # phone_hash (S) + created_at (S), keys only
+
+KEYED_IDEMPOTENCY_SECONDS = 24 * 3600
+CONTENT_DEDUPE_SECONDS = 10 * 60
+
+# Lead ids: 10 characters of Crockford base32 (no I, L, O, U): easy to read out over the phone.
+_ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+LEAD_ID_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{10}$"
+
+
+def new_lead_id() -> str:
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(10))
+
+
+def lead_key(lead_id: str) -> dict[str, dict[str, str]]:
+    return {PK: {"S": f"LEAD#{lead_id}"}, SK: {"S": LEAD_SK}}
+
+
+def idempotency_key(key: str) -> dict[str, dict[str, str]]:
+    return {PK: {"S": f"IDEM#{key}"}, SK: {"S": IDEM_SK}}
+
+
+def content_dedupe_key(digest: str) -> dict[str, dict[str, str]]:
+    return {PK: {"S": f"IDEMC#{digest}"}, SK: {"S": IDEM_SK}}
+
+
+def rate_key(source_hash: str, hour_bucket: str) -> dict[str, dict[str, str]]:
+    return {PK: {"S": f"RATE#{source_hash}"}, SK: {"S": hour_bucket}}
+
+
+def audit_partition(month: str) -> str:
+    return f"AUDIT#{month}"

@@ -1,0 +1,135 @@
+"""Function settings: one pydantic model read from the environment, failing fast with the variable's name.
+
+``load_settings()`` is called once per container (cached). A bad value raises ``ConfigurationError`` whose
+message names the environment variable and the rule it broke, never the value itself.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from leads_core.errors import ConfigurationError
+
+AlertDetail = Literal["minimal", "contact", "full"]
+CaptchaProvider = Literal["none", "turnstile", "hcaptcha", "recaptcha"]
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+
+# Environment variable of every field (the field name upper-cased unless listed here).
+_ENV_NAMES: dict[str, str] = {}
+
+
+def _split_list(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+def _check_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValueError("must be an absolute http(s) URL")
+    return value
+
+
+class Settings(BaseModel):
+    """Every setting of contract section 2.6 plus the names of the resources the template wires in."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    table_name: str = Field(min_length=3, max_length=255)
+    topic_arn: str = Field(default="", description="Staff alert topic; required by the alert function")
+    allowed_origins: tuple[str, ...] = ()
+    thank_you_url: str = "http://127.0.0.1:3000/thank-you"
+    form_url: str = "http://127.0.0.1:3000/"
+    locations: tuple[str, ...] = ("naperville",)
+    clinic_name: str = Field(default="Clinic", min_length=1, max_length=60)
+    alert_detail: AlertDetail = "contact"
+    retention_days: int = Field(default=730, ge=1, le=3650)
+    spam_retention_days: int = Field(default=30, ge=1, le=365)
+    rate_limit_per_hour: int = Field(default=10, ge=1, le=10_000)
+    captcha_provider: CaptchaProvider = "none"
+    captcha_secret_param: str = Field(default="", description="SSM parameter holding the captcha secret")
+    captcha_verify_url: str = Field(default="", description="Override of the provider's verify URL (tests)")
+    hash_key_secret_id: str = Field(default="", description="Secrets Manager secret of the keyed-hash key")
+
+    @field_validator("allowed_origins", "locations", mode="before")
+    @classmethod
+    def _lists(cls, value: object) -> object:
+        return _split_list(value)
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in value:
+            if origin in {"*", "null"}:
+                raise ValueError("must list exact origins; '*' and 'null' are refused")
+            parts = urlsplit(origin)
+            if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path not in {"", "/"}:
+                raise ValueError("each origin must look like https://www.example.com")
+        return tuple(o.rstrip("/") for o in value)
+
+    @field_validator("locations")
+    @classmethod
+    def _locations(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("must list at least one location slug")
+        for slug in value:
+            if not _SLUG.match(slug):
+                raise ValueError("each location must be a lower-case slug such as 'naperville'")
+        return value
+
+    @field_validator("thank_you_url", "form_url")
+    @classmethod
+    def _urls(cls, value: str) -> str:
+        return _check_url(value)
+
+    @field_validator("captcha_verify_url")
+    @classmethod
+    def _optional_url(cls, value: str) -> str:
+        return _check_url(value) if value else value
+
+    def require_submit(self) -> Settings:
+        """Extra rules for the submit function: exact CORS origins and a captcha secret when configured."""
+        if not self.allowed_origins:
+            raise ConfigurationError("ALLOWED_ORIGINS: must list at least one exact origin")
+        if self.captcha_provider != "none" and not self.captcha_secret_param:
+            raise ConfigurationError("CAPTCHA_SECRET_PARAM: required when CAPTCHA_PROVIDER is not 'none'")
+        return self
+
+    def require_alerts(self) -> Settings:
+        if not self.topic_arn.startswith("arn:"):
+            raise ConfigurationError("TOPIC_ARN: must be the ARN of the staff alert topic")
+        return self
+
+
+def settings_from(environ: Mapping[str, str]) -> Settings:
+    """Build settings from an environment mapping; raise ``ConfigurationError`` naming the bad variable."""
+    values: dict[str, str] = {}
+    for name in Settings.model_fields:
+        env_name = _ENV_NAMES.get(name, name.upper())
+        if env_name in environ and environ[env_name] != "":
+            values[name] = environ[env_name]
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_input=False, include_url=False):
+            field = str(error["loc"][0]) if error["loc"] else "?"
+            env_name = _ENV_NAMES.get(field, field.upper())
+            message = error["msg"].removeprefix("Value error, ")
+            problems.append(f"{env_name}: {message}")
+        raise ConfigurationError("Invalid function settings: " + "; ".join(problems)) from None
+
+
+@lru_cache(maxsize=1)
+def load_settings() -> Settings:
+    """Settings of this container (cached; tests call ``load_settings.cache_clear()``)."""
+    return settings_from(os.environ)

@@ -1,0 +1,203 @@
+"""Read ``template.yaml`` and create its table, topic, queues and secret in an AWS emulation (moto).
+
+Tests and the local stack both build their resources from here, so the mocks cannot drift from what
+``sam deploy`` creates: key schema, GSIs, stream view type, TTL attribute, queue settings, and the alert
+function's event-source settings (batch size, retries, bisect, filter, on-failure queue) all come from the
+template itself.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE_PATH = REPO_ROOT / "template.yaml"
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """YAML loader that keeps CloudFormation short-form tags (``!Ref X`` -> ``{"Ref": "X"}``)."""
+
+
+def _construct_tag(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> Any:
+    name = "Ref" if tag_suffix == "Ref" else f"Fn::{tag_suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if name == "Fn::GetAtt" and isinstance(value, str):
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _construct_tag)
+
+
+@lru_cache(maxsize=4)
+def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as handle:
+        return yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass with tag constructors
+
+
+def resource(logical_id: str, template: dict[str, Any] | None = None) -> dict[str, Any]:
+    tpl = template or load_template()
+    return tpl["Resources"][logical_id]
+
+
+def resources_of_type(resource_type: str, template: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    tpl = template or load_template()
+    return {k: v for k, v in tpl["Resources"].items() if v.get("Type") == resource_type}
+
+
+def _plain(value: Any) -> bool:
+    return not isinstance(value, dict) or not any(str(k).startswith(("Fn::", "Ref")) for k in value)
+
+
+def table_create_kwargs(table_name: str, logical_id: str = "LeadsTable") -> dict[str, Any]:
+    """``CreateTable`` arguments from the template's table definition (without KMS, which moto ignores)."""
+    props = resource(logical_id)["Properties"]
+    kwargs: dict[str, Any] = {
+        "TableName": table_name,
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "KeySchema": props["KeySchema"],
+        "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+    }
+    if props.get("GlobalSecondaryIndexes"):
+        kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+    stream = props.get("StreamSpecification")
+    if stream:
+        kwargs["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
+    return kwargs
+
+
+def table_ttl_attribute(logical_id: str = "LeadsTable") -> str | None:
+    spec = resource(logical_id)["Properties"].get("TimeToLiveSpecification")
+    return spec["AttributeName"] if spec and spec.get("Enabled") else None
+
+
+def queue_attributes(logical_id: str) -> dict[str, str]:
+    """SQS attributes of a queue in the template (plain values only; KMS settings are skipped locally)."""
+    props = resource(logical_id).get("Properties", {})
+    names = {
+        "MessageRetentionPeriod": "MessageRetentionPeriod",
+        "VisibilityTimeout": "VisibilityTimeout",
+        "ReceiveMessageWaitTimeSeconds": "ReceiveMessageWaitTimeSeconds",
+        "DelaySeconds": "DelaySeconds",
+    }
+    return {sqs: str(props[cfn]) for cfn, sqs in names.items() if cfn in props and _plain(props[cfn])}
+
+
+@dataclass(frozen=True)
+class StreamEventSource:
+    """The alert function's DynamoDB event-source settings, as the template declares them."""
+
+    batch_size: int
+    batching_window_seconds: int
+    report_batch_item_failures: bool
+    bisect_on_error: bool
+    maximum_retry_attempts: int
+    maximum_record_age_seconds: int
+    starting_position: str
+    on_failure_queue_logical_id: str | None
+    filter_patterns: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+
+
+def stream_event_source(function_logical_id: str = "SendAlertsFunction") -> StreamEventSource:
+    events = resource(function_logical_id)["Properties"]["Events"]
+    props = next(e["Properties"] for e in events.values() if e["Type"] == "DynamoDB")
+    destination = props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+    on_failure = destination["Fn::GetAtt"][0] if isinstance(destination, dict) else None
+    filters = props.get("FilterCriteria", {}).get("Filters", [])
+    return StreamEventSource(
+        batch_size=int(props.get("BatchSize", 100)),
+        batching_window_seconds=int(props.get("MaximumBatchingWindowInSeconds", 0)),
+        report_batch_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
+        bisect_on_error=bool(props.get("BisectBatchOnFunctionError", False)),
+        maximum_retry_attempts=int(props.get("MaximumRetryAttempts", -1)),
+        maximum_record_age_seconds=int(props.get("MaximumRecordAgeInSeconds", -1)),
+        starting_position=str(props.get("StartingPosition", "LATEST")),
+        on_failure_queue_logical_id=on_failure,
+        filter_patterns=tuple(json.loads(f["Pattern"]) for f in filters),
+    )
+
+
+def function_environment(function_logical_id: str) -> dict[str, Any]:
+    """Global plus function environment variables (values may be intrinsics such as ``{"Ref": ...}``)."""
+    tpl = load_template()
+    env = dict(tpl.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {}))
+    env.update(resource(function_logical_id)["Properties"].get("Environment", {}).get("Variables", {}))
+    return env
+
+
+@dataclass
+class LocalResources:
+    """Names and ARNs of what ``create_resources`` made."""
+
+    table_name: str
+    table_arn: str
+    stream_arn: str
+    topic_arn: str
+    alert_failures_queue_url: str
+    alert_failures_queue_arn: str
+    hash_key_secret_id: str
+    region: str
+
+    def function_environment(self) -> dict[str, str]:
+        """Environment variables the template's Globals wire to these resources."""
+        return {
+            "TABLE_NAME": self.table_name,
+            "TOPIC_ARN": self.topic_arn,
+            "HASH_KEY_SECRET_ID": self.hash_key_secret_id,
+        }
+
+
+def create_resources(session: Any, prefix: str = "clinic-leads-local") -> LocalResources:
+    """Create the template's table, topic, queue and secret through ``session`` (a boto3 Session)."""
+    from botocore.config import Config  # noqa: PLC0415
+
+    config = Config(account_id_endpoint_mode="disabled")
+    dynamodb = session.client("dynamodb", config=config)
+    sns = session.client("sns")
+    sqs = session.client("sqs")
+    secrets_client = session.client("secretsmanager")
+
+    table_name = f"{prefix}-LeadsTable"
+    table = dynamodb.create_table(**table_create_kwargs(table_name))["TableDescription"]
+    ttl_attribute = table_ttl_attribute()
+    if ttl_attribute:
+        dynamodb.update_time_to_live(
+            TableName=table_name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl_attribute},
+        )
+
+    topic_props = resource("StaffAlertsTopic").get("Properties", {})
+    topic_attributes = {"DisplayName": topic_props["DisplayName"]} if "DisplayName" in topic_props else {}
+    topic_arn = sns.create_topic(Name=f"{prefix}-StaffAlertsTopic", Attributes=topic_attributes)["TopicArn"]
+
+    queue_url = sqs.create_queue(
+        QueueName=f"{prefix}-AlertFailuresQueue", Attributes=queue_attributes("AlertFailuresQueue")
+    )["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+    secret_arn = secrets_client.create_secret(
+        Name=f"{prefix}-HashKeySecret", SecretString=secrets.token_urlsafe(36)
+    )["ARN"]
+
+    return LocalResources(
+        table_name=table_name,
+        table_arn=table["TableArn"],
+        stream_arn=table["LatestStreamArn"],
+        topic_arn=topic_arn,
+        alert_failures_queue_url=queue_url,
+        alert_failures_queue_arn=queue_arn,
+        hash_key_secret_id=secret_arn,
+        region=session.region_name,
+    )

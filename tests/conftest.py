@@ -1,0 +1,94 @@
+"""Shared fixtures: fake AWS credentials, moto, resources created from template.yaml, a fake Lambda context."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# Fake credentials and region before anything can build a client; never reach real AWS from tests.
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SECURITY_TOKEN": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+        "POWERTOOLS_SERVICE_NAME": "clinic-leads",
+        "POWERTOOLS_METRICS_NAMESPACE": "ClinicLeads",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_DEV": "false",
+    }
+)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.pop("AWS_PROFILE", None)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+EVENTS_DIR = REPO_ROOT / "events"
+
+
+@dataclass
+class FakeLambdaContext:
+    function_name: str = "clinic-leads-test"
+    function_version: str = "$LATEST"
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:clinic-leads-test"
+    memory_limit_in_mb: int = 512
+    aws_request_id: str = "11111111-2222-3333-4444-555555555555"
+    log_group_name: str = "/aws/lambda/clinic-leads-test"
+    log_stream_name: str = "2026/11/29/[$LATEST]test"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 10_000
+
+
+@pytest.fixture
+def lambda_context() -> FakeLambdaContext:
+    return FakeLambdaContext()
+
+
+def load_event(name: str) -> dict[str, Any]:
+    """An event JSON from events/ (``name`` without the .json suffix)."""
+    return json.loads((EVENTS_DIR / f"{name}.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def aws_mock() -> Iterator[None]:
+    """moto for every AWS call in the test; our client cache is reset on both sides."""
+    from moto import mock_aws
+
+    from leads_core import aws, hashing
+
+    aws.reset()
+    hashing.forget_key()
+    with mock_aws():
+        yield
+    aws.reset()
+    hashing.forget_key()
+
+
+@pytest.fixture
+def stack(aws_mock: None, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Table, topic, queue and secret created from template.yaml, with the functions' environment set."""
+    import boto3
+
+    from leads_core.settings import load_settings
+    from leads_local.template import create_resources
+
+    resources = create_resources(boto3.Session(region_name="us-east-1"), prefix="test")
+    for name, value in resources.function_environment().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("ALLOWED_ORIGINS", "https://www.example-clinic.com,http://127.0.0.1:3000")
+    monkeypatch.setenv("THANK_YOU_URL", "https://www.example-clinic.com/thank-you")
+    monkeypatch.setenv("FORM_URL", "https://www.example-clinic.com/consultation")
+    monkeypatch.setenv("LOCATIONS", "naperville,oak-brook")
+    monkeypatch.setenv("CLINIC_NAME", "Naperville Wellness Clinic")
+    load_settings.cache_clear()
+    yield resources
+    load_settings.cache_clear()
