@@ -52,7 +52,9 @@ def resource(logical_id: str, template: dict[str, Any] | None = None) -> dict[st
     return tpl["Resources"][logical_id]
 
 
-def resources_of_type(resource_type: str, template: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+def resources_of_type(
+    resource_type: str, template: dict[str, Any] | None = None
+) -> dict[str, dict[str, Any]]:
     tpl = template or load_template()
     return {k: v for k, v in tpl["Resources"].items() if v.get("Type") == resource_type}
 
@@ -185,7 +187,9 @@ def create_resources(session: Any, prefix: str = "clinic-leads-local") -> LocalR
     queue_url = sqs.create_queue(
         QueueName=f"{prefix}-AlertFailuresQueue", Attributes=queue_attributes("AlertFailuresQueue")
     )["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
 
     secret_arn = secrets_client.create_secret(
         Name=f"{prefix}-HashKeySecret", SecretString=secrets.token_urlsafe(36)
@@ -201,3 +205,30 @@ def create_resources(session: Any, prefix: str = "clinic-leads-local") -> LocalR
         hash_key_secret_id=secret_arn,
         region=session.region_name,
     )
+
+
+LOCAL_PREFIX = "clinic-leads-local"
+LOCAL_REGION = "us-east-1"
+LOCAL_ACCOUNT_ID = "123456789012"
+
+
+def local_outputs(
+    port: int = 3000,
+    aws_port: int = 4566,
+    prefix: str = LOCAL_PREFIX,
+    region: str = LOCAL_REGION,
+    account_id: str = LOCAL_ACCOUNT_ID,
+) -> dict[str, str]:
+    """The stack outputs (same keys as ``template.yaml``'s Outputs) of the local stack ``make run`` starts.
+
+    Names are deterministic, so ``leads --local`` can find them without asking the stack. Two differ from a
+    deployment: ``LeadsTableStreamArn`` is absent (its label is a creation timestamp: ask ``DescribeTable``),
+    and ``HashKeySecretArn`` is the secret's *name*, which every Secrets Manager call accepts as ``SecretId``.
+    """
+    return {
+        "ApiUrl": f"http://127.0.0.1:{port}/consultations",
+        "LeadsTableName": f"{prefix}-LeadsTable",
+        "StaffAlertsTopicArn": f"arn:aws:sns:{region}:{account_id}:{prefix}-StaffAlertsTopic",
+        "AlertFailuresQueueUrl": f"http://127.0.0.1:{aws_port}/{account_id}/{prefix}-AlertFailuresQueue",
+        "HashKeySecretArn": f"{prefix}-HashKeySecret",
+    }
