@@ -1,0 +1,562 @@
+"""Render one staff alert (subject, email, SMS, message attributes) from a lead item.
+
+Pure code: no AWS, no clock except the lead's own ``created_at``. The lead is a plain dict as deserialised
+from DynamoDB (str / bool / Decimal / list / dict); any attribute may be missing or of an unexpected type, and
+every visitor value may be hostile (line breaks, control and bidi characters, emoji, HTML, 2000-char
+messages). Rules (contract 2.5):
+
+- ``subject``: printable ASCII only (0x20-0x7E), 1-99 characters, no line breaks, never a person's name.
+- ``sms``: one segment: at most 160 characters, every one in the GSM 03.38 *basic* alphabet. Visitor text is
+  transliterated to plain ASCII (José -> Jose, ß -> ss, curly quotes -> straight) and the ASCII characters
+  that are not GSM basic (``[ \\ ] ^ { | } ~`` and the backtick) are dropped; names are shortened until it
+  fits.
+- Detail per ``ALERT_DETAIL``: ``minimal`` (reference, service, location, priority, preferred contact method
+  and time), ``contact`` (adds first name, last initial and the callback phone or email), ``full`` (the email
+  part only adds full name, message, provider and attribution). The SMS never carries more than ``contact``
+  and never the message text.
+- Message attributes hold codes only: ``lead_id``, ``location``, ``service``, ``priority``, ``referral_type``.
+
+``default`` (what SQS, HTTPS and Lambda subscribers receive) is the email text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+from typing import Any, Literal, Protocol
+
+AlertDetailLevel = Literal["minimal", "contact", "full"]
+Priority = Literal["urgent", "normal"]
+
+SMS_MAX_CHARS = 160
+SUBJECT_MAX_CHARS = 99
+MESSAGE_MAX_CHARS = 2000
+ALERT_TIMEZONE = "America/Chicago"
+
+# GSM 03.38 basic character set (the 128 code points of the default alphabet, in table order). 0x1B (ESC)
+# introduces the extension table ([ ] { } | ^ ~ \ €), whose characters take two septets: we never send them.
+GSM7_BASIC_TABLE = (
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ"
+    " !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
+    "¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_BASIC = frozenset(GSM7_BASIC_TABLE) - {"\x1b"}
+# What our SMS text is built from: printable ASCII that is also GSM basic (the same on every handset).
+SMS_SAFE = frozenset(chr(c) for c in range(0x20, 0x7F)) & GSM7_BASIC
+PRINTABLE_ASCII = frozenset(chr(c) for c in range(0x20, 0x7F))
+
+# Characters NFKD cannot decompose to ASCII but that have an obvious ASCII spelling.
+_TRANSLITERATIONS = {
+    "ß": "ss",
+    "ẞ": "SS",
+    "æ": "ae",
+    "Æ": "AE",
+    "œ": "oe",
+    "Œ": "OE",
+    "ø": "o",
+    "Ø": "O",
+    "đ": "d",
+    "Đ": "D",
+    "ð": "d",
+    "Ð": "D",
+    "þ": "th",
+    "Þ": "Th",
+    "ł": "l",
+    "Ł": "L",
+    "ı": "i",
+    "ħ": "h",
+    "Ħ": "H",
+    "‘": "'",
+    "’": "'",
+    "‚": "'",
+    "‛": "'",
+    "′": "'",
+    "`": "'",
+    "´": "'",
+    "“": '"',
+    "”": '"',
+    "„": '"',
+    "‟": '"',
+    "″": '"',
+    "«": '"',
+    "»": '"',
+    "‹": "'",
+    "›": "'",
+    "‐": "-",
+    "‑": "-",
+    "‒": "-",
+    "–": "-",
+    "—": "-",
+    "―": "-",
+    "−": "-",
+    "…": "...",
+    "•": "-",
+    "·": "-",
+    "[": "(",
+    "]": ")",
+    "{": "(",
+    "}": ")",
+    "|": "/",
+    "\\": "/",
+    "~": "-",
+    "^": "",
+}
+
+_WHITESPACE = re.compile(r"\s+")
+_SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+
+SERVICE_LABELS = {
+    "depression": "Depression",
+    "anxiety": "Anxiety",
+    "ptsd": "PTSD",
+    "bipolar": "Bipolar disorder",
+    "ocd": "OCD",
+    "chronic_pain": "Chronic pain",
+    "other": "Other / not sure",
+}
+BEST_TIME_LABELS = {
+    "morning": "mornings",
+    "afternoon": "afternoons",
+    "evening": "evenings",
+    "any": "any time",
+}
+METHOD_LABELS = {"phone": "phone call", "text": "text message", "email": "email"}
+SMS_METHOD_VERBS = {"phone": "call", "text": "text", "email": "email"}
+REFERRAL_LABELS = {"self": "self-referral", "provider": "referred by a provider"}
+URGENT_REASON_LABELS = {
+    "self_reported": 'they ticked "I may be in crisis"',
+    "message": "their message reads as a crisis",
+}
+ATTRIBUTION_ORDER = (
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "gclid",
+    "fbclid",
+    "landing_page",
+    "referrer",
+)
+
+
+class AlertSettings(Protocol):
+    """What rendering needs from ``leads_core.settings.Settings``."""
+
+    @property
+    def clinic_name(self) -> str: ...
+
+    @property
+    def alert_detail(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One rendered alert. ``attributes`` hold codes only (no visitor values)."""
+
+    lead_id: str
+    subject: str
+    email: str
+    sms: str
+    default: str
+    attributes: dict[str, str] = field(default_factory=dict)
+    priority: Priority = "normal"
+
+    def message_json(self) -> str:
+        return json.dumps({"default": self.default, "email": self.email, "sms": self.sms}, ensure_ascii=False)
+
+    def to_publish_entry(self) -> dict[str, Any]:
+        """One ``PublishBatchRequestEntries`` item (``Id`` is the lead id)."""
+        attributes: dict[str, dict[str, str]] = {
+            name: {"DataType": "String", "StringValue": value} for name, value in self.attributes.items()
+        }
+        # Staff alerts are time-critical: SNS delivers Transactional SMS with the highest reliability.
+        attributes["AWS.SNS.SMS.SMSType"] = {"DataType": "String", "StringValue": "Transactional"}
+        return {
+            "Id": self.lead_id,
+            "Message": self.message_json(),
+            "MessageStructure": "json",
+            "Subject": self.subject,
+            "MessageAttributes": attributes,
+        }
+
+
+# --------------------------------------------------------------------------------------------- text cleaning
+
+
+def to_sms_text(value: str) -> str:
+    """``value`` transliterated to SMS-safe text (printable ASCII in the GSM basic set), one line."""
+    out: list[str] = []
+    for char in value:
+        if char in _TRANSLITERATIONS:
+            out.append(_TRANSLITERATIONS[char])
+            continue
+        if char.isspace():
+            out.append(" ")
+            continue
+        for part in unicodedata.normalize("NFKD", char):
+            if part in _TRANSLITERATIONS:
+                out.append(_TRANSLITERATIONS[part])
+            elif part in SMS_SAFE:
+                out.append(part)
+            elif part.isspace():
+                out.append(" ")
+            # anything else (combining marks, emoji, other scripts, controls, bidi marks) is dropped
+    return _WHITESPACE.sub(" ", "".join(out)).strip()
+
+
+def to_ascii_line(value: str) -> str:
+    """Like ``to_sms_text`` but for email subjects: printable ASCII, one line."""
+    return "".join(c for c in to_sms_text(value) if c in PRINTABLE_ASCII)
+
+
+def clean_line(value: str) -> str:
+    """Unicode kept, one line; control, format (bidi overrides, zero-width) and unassigned chars removed."""
+    kept = []
+    for char in value:
+        category = unicodedata.category(char)
+        if char.isspace():
+            kept.append(" ")
+        elif category[0] == "C":
+            continue
+        else:
+            kept.append(char)
+    return _WHITESPACE.sub(" ", "".join(kept)).strip()
+
+
+def clean_block(value: str, limit: int = MESSAGE_MAX_CHARS) -> list[str]:
+    """A multi-line visitor text as clean lines (CR/CRLF -> LF, at most ``limit`` chars, no empty runs)."""
+    text = value.replace("\r\n", "\n").replace("\r", "\n")[:limit]
+    lines = [clean_line(line) for line in text.split("\n")]
+    result: list[str] = []
+    for line in lines:
+        if line or (result and result[-1]):
+            result.append(line)
+    while result and not result[-1]:
+        result.pop()
+    return result
+
+
+def _shorten(text: str, limit: int) -> str:
+    """Cut ``text`` to at most ``limit`` chars, at a word boundary when there is one."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = cut.rfind(" ")
+    if space >= max(1, limit // 2):
+        cut = cut[:space]
+    return cut.rstrip(" -.,'")
+
+
+# --------------------------------------------------------------------------------------------- lead fields
+
+
+def _text(lead: Mapping[str, Any], name: str) -> str:
+    value = lead.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _code(lead: Mapping[str, Any], name: str, allowed: Mapping[str, str], default: str) -> str:
+    value = _text(lead, name)
+    return value if value in allowed else default
+
+
+def _slug(value: str, default: str) -> str:
+    slug = re.sub(r"[^a-z0-9-]+", "-", to_ascii_line(value).lower()).strip("-")[:40]
+    return slug or default
+
+
+def location_label(slug: str) -> str:
+    return " ".join(part.capitalize() for part in slug.split("-") if part) or "Unknown location"
+
+
+def lead_priority(lead: Mapping[str, Any]) -> Priority:
+    return "urgent" if lead.get("urgent") is True else "normal"
+
+
+def _created_at(lead: Mapping[str, Any]) -> datetime | None:
+    raw = _text(lead, "created_at")
+    try:
+        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _alert_zone() -> tuple[tzinfo, str]:
+    try:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # noqa: PLC0415
+
+        return ZoneInfo(ALERT_TIMEZONE), ALERT_TIMEZONE
+    except (ZoneInfoNotFoundError, ValueError):  # no tz database on this host: say so rather than guess
+        return UTC, "UTC"
+
+
+def format_created(lead: Mapping[str, Any]) -> str:
+    created = _created_at(lead)
+    if created is None:
+        return "unknown"
+    zone, zone_name = _alert_zone()
+    local = created.astimezone(zone)
+    hour = local.strftime("%I").lstrip("0") or "12"
+    return f"{local.strftime('%a %d %b %Y')}, {hour}:{local.strftime('%M %p %Z')} ({zone_name})"
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """The lead's fields after validation against the contract's enums (codes only, no visitor text)."""
+
+    lead_id: str
+    priority: Priority
+    service: str
+    location: str
+    referral_type: str
+    method: str
+    best_time: str
+    urgent_reasons: tuple[str, ...]
+
+
+def _facts(lead: Mapping[str, Any]) -> _Facts:
+    lead_id = _text(lead, "id")
+    if not _SAFE_ID.match(lead_id):
+        lead_id = to_ascii_line(lead_id).replace(" ", "")[:80] or "unknown"
+    reasons_raw = lead.get("urgent_reasons")
+    reasons = tuple(
+        r for r in (reasons_raw if isinstance(reasons_raw, list) else []) if r in URGENT_REASON_LABELS
+    )
+    return _Facts(
+        lead_id=lead_id,
+        priority=lead_priority(lead),
+        service=_code(lead, "service", SERVICE_LABELS, "other"),
+        location=_slug(_text(lead, "location"), "unknown"),
+        referral_type=_code(lead, "referral_type", REFERRAL_LABELS, "self"),
+        method=_code(lead, "preferred_contact", METHOD_LABELS, "phone" if _text(lead, "phone") else "email"),
+        best_time=_code(lead, "best_time", BEST_TIME_LABELS, "any"),
+        urgent_reasons=reasons,
+    )
+
+
+def _callback(lead: Mapping[str, Any], method: str) -> tuple[str, str]:
+    """(kind, value) of the visitor's own callback for ``method``, falling back to the other one."""
+    phone, email = _text(lead, "phone"), _text(lead, "email")
+    order = (
+        [("email", email), ("phone", phone)] if method == "email" else [("phone", phone), ("email", email)]
+    )
+    for kind, value in order:
+        if value:
+            return kind, clean_line(value)
+    return "", ""
+
+
+# --------------------------------------------------------------------------------------------- subject
+
+
+def render_subject(facts: _Facts, clinic_name: str) -> str:
+    head = "URGENT: new consultation request" if facts.priority == "urgent" else "New consultation request"
+    base = f"{head} {facts.lead_id} - {location_label(facts.location)}"
+    base = _shorten(to_ascii_line(base), SUBJECT_MAX_CHARS)
+    clinic = to_ascii_line(clinic_name)
+    room = SUBJECT_MAX_CHARS - len(base) - len(" | ")
+    if clinic and room >= 4:
+        return f"{base} | {_shorten(clinic, room)}"
+    return base
+
+
+# --------------------------------------------------------------------------------------------- SMS
+
+
+def _sms_name(lead: Mapping[str, Any], first_limit: int | None) -> str:
+    """'Jose M.' with the first name cut to ``first_limit`` (``0``: initials only; ``None``: no cut)."""
+    first = to_sms_text(_text(lead, "first_name"))
+    last = to_sms_text(_text(lead, "last_name"))
+    initial = next((c for c in last if c.isalnum()), "")
+    if first_limit == 0:
+        first = next((f"{c}." for c in first if c.isalnum()), "")
+    elif first_limit is not None:
+        first = _shorten(first, first_limit)
+    parts = [p for p in (first, f"{initial.upper()}." if initial else "") if p]
+    return " ".join(parts)
+
+
+def render_sms(lead: Mapping[str, Any], facts: _Facts, detail: str, clinic_name: str) -> str:
+    """One GSM-7 segment. Never more than ``contact`` detail, never the message text."""
+    head = "URGENT - may be in crisis, call now" if facts.priority == "urgent" else "New consultation request"
+    when = BEST_TIME_LABELS[facts.best_time]
+    what = f"{SERVICE_LABELS[facts.service]}, {location_label(facts.location)}"
+    clinic = _shorten(to_sms_text(clinic_name), 40)
+    show_contact = detail in {"contact", "full"}
+
+    kind, value = _callback(lead, facts.method) if show_contact else ("", "")
+    verb = SMS_METHOD_VERBS[facts.method]
+    if kind == "email" and verb != "email":
+        verb = "email"
+    if kind == "phone" and verb == "email":
+        verb = "call"
+    sms_value = to_sms_text(value)
+    callback_exact = bool(value) and sms_value == value
+
+    name_limits: list[int | None] = [None, 20, 12, 6, 0] if show_contact else [0]
+
+    def compose(name_limit: int | None, with_clinic: bool, with_callback: bool) -> str:
+        name = _sms_name(lead, name_limit) if show_contact else ""
+        if with_callback and callback_exact:
+            how = f"{verb} {sms_value}"
+        elif show_contact and value:
+            how = f"{verb} - details in email"
+        elif show_contact and _text(lead, "referral_type") == "provider":
+            how = "provider referral - details in email"
+        else:
+            how = f"prefers {'a ' if facts.method != 'email' else ''}{SMS_METHOD_VERBS[facts.method]}"
+        who = f"{name} - {how}" if name else how
+        text = f"{head}: {who}, {when}. {what}. Ref {facts.lead_id}."
+        return f"{text} {clinic}" if with_clinic and clinic else text
+
+    for with_callback in (True, False):
+        for with_clinic in (True, False):
+            for limit in name_limits:
+                candidate = compose(limit, with_clinic, with_callback)
+                if len(candidate) <= SMS_MAX_CHARS:
+                    return candidate
+        name_limits = [0]
+    # Unreachable with sane ids and slugs; still never more than one segment.
+    return compose(0, False, False)[:SMS_MAX_CHARS]
+
+
+# --------------------------------------------------------------------------------------------- email
+
+
+def _row(label: str, value: str) -> str:
+    return f"  {label + ':':<18}{value}"
+
+
+def render_email(lead: Mapping[str, Any], facts: _Facts, detail: str, clinic_name: str) -> str:
+    clinic = clean_line(clinic_name) or "the clinic"
+    lines: list[str] = []
+    if facts.priority == "urgent":
+        lines += [
+            "URGENT: this person said they may be in crisis. Call them now.",
+            "If they are in immediate danger, call 911. The 988 Suicide & Crisis Lifeline (call or text 988)",
+            "is available 24/7; you can share it with them.",
+        ]
+        if facts.urgent_reasons:
+            lines.append(
+                "Flagged because " + " and ".join(URGENT_REASON_LABELS[r] for r in facts.urgent_reasons) + "."
+            )
+        lines.append("")
+    lines += [f"New consultation request for {clinic}", f"Reference: {facts.lead_id}", ""]
+
+    lines.append("Who to call back")
+    first, last = clean_line(_text(lead, "first_name")), clean_line(_text(lead, "last_name"))
+    if detail == "full":
+        name = " ".join(p for p in (first, last) if p)
+        if name:
+            lines.append(_row("Name", name))
+    elif detail == "contact":
+        initial = next((c for c in last if c.isalnum()), "")
+        name = " ".join(p for p in (first, f"{initial}." if initial else "") if p)
+        if name:
+            lines.append(_row("Name", name))
+    lines.append(_row("Prefers", METHOD_LABELS[facts.method]))
+    if detail in {"contact", "full"}:
+        kind, value = _callback(lead, facts.method)
+        if value:
+            lines.append(_row("Phone" if kind == "phone" else "Email", value))
+        elif facts.referral_type != "provider":
+            lines.append(_row("Contact", "none given - see the full record"))
+        if facts.method == "text":
+            lines.append(_row("Texting consent", "yes" if lead.get("consent_sms") is True else "not given"))
+    else:
+        lines.append(_row("Contact details", f"leads show {facts.lead_id}"))
+    lines.append(_row("Best time", BEST_TIME_LABELS[facts.best_time]))
+    lines.append("")
+
+    lines.append("About the request")
+    lines.append(_row("Service", SERVICE_LABELS[facts.service]))
+    lines.append(_row("Location", location_label(facts.location)))
+    lines.append(_row("Referral", REFERRAL_LABELS[facts.referral_type]))
+    lines.append(_row("Priority", facts.priority))
+    lines.append(_row("Received", format_created(lead)))
+    lines.append("")
+
+    if detail == "full":
+        lines += _full_details(lead, facts)
+
+    lines += [
+        f"Full record: leads show {facts.lead_id}",
+        f"You receive this because you are subscribed to {clinic}'s consultation alerts.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _full_details(lead: Mapping[str, Any], facts: _Facts) -> list[str]:
+    lines: list[str] = []
+    if facts.referral_type == "provider":
+        lines.append("Referring provider")
+        for label, name in (
+            ("Name", "provider_name"),
+            ("Practice", "provider_practice"),
+            ("Email", "provider_email"),
+            ("Phone", "provider_phone"),
+        ):
+            value = clean_line(_text(lead, name))
+            if value:
+                lines.append(_row(label, value))
+        lines.append("")
+    message = clean_block(_text(lead, "message"))
+    if message:
+        lines.append("Their message")
+        lines += [f"  | {line}" if line else "  |" for line in message]
+        lines.append("")
+    heard = clean_line(_text(lead, "heard_about"))
+    attribution = lead.get("attribution")
+    attribution_rows = []
+    if isinstance(attribution, Mapping):
+        for key in ATTRIBUTION_ORDER:
+            raw = attribution.get(key)
+            if isinstance(raw, str) and clean_line(raw):
+                attribution_rows.append(_row(key, clean_line(raw)[:500]))
+    if heard or attribution_rows:
+        lines.append("How they found us")
+        if heard:
+            lines.append(_row("Heard about", heard))
+        lines += attribution_rows
+        lines.append("")
+    return lines
+
+
+# --------------------------------------------------------------------------------------------- alert
+
+
+def render_alert(lead: Mapping[str, Any], settings: AlertSettings) -> Alert:
+    """The one alert of ``lead`` at ``settings.alert_detail`` (unknown levels fall back to ``minimal``)."""
+    detail = settings.alert_detail if settings.alert_detail in {"minimal", "contact", "full"} else "minimal"
+    facts = _facts(lead)
+    email = render_email(lead, facts, detail, settings.clinic_name)
+    return Alert(
+        lead_id=facts.lead_id,
+        subject=render_subject(facts, settings.clinic_name),
+        email=email,
+        sms=render_sms(lead, facts, detail, settings.clinic_name),
+        default=email,
+        attributes={
+            "lead_id": facts.lead_id,
+            "location": facts.location,
+            "service": facts.service,
+            "priority": facts.priority,
+            "referral_type": facts.referral_type,
+        },
+        priority=facts.priority,
+    )
+
+
+def is_valid_subject(subject: str) -> bool:
+    return 1 <= len(subject) <= SUBJECT_MAX_CHARS and all(c in PRINTABLE_ASCII for c in subject)
+
+
+def is_single_gsm7_segment(sms: str) -> bool:
+    return 1 <= len(sms) <= SMS_MAX_CHARS and all(c in GSM7_BASIC for c in sms)

@@ -1,0 +1,78 @@
+"""SNS adapter: publish rendered alerts with ``PublishBatch`` (10 entries a call).
+
+AWS failures never escape as botocore exceptions: an entry SNS refused, and every entry of a call that failed
+as a whole (throttling after the client's own retries, an outage, a timeout), comes back in
+``PublishOutcome.failed`` with its error code, so the caller can release those leads and report exactly their
+stream records. A missing topic or a denied publish is a configuration problem; it is reported the same way
+(the alert must be retried once the configuration is fixed) and logged with its code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from leads_core import aws
+from leads_core.alerts import Alert
+from leads_core.errors import NotificationFailed
+from leads_core.observability import logger
+
+BATCH_LIMIT = 10
+
+
+@dataclass
+class PublishOutcome:
+    """``succeeded``: alert id (the lead id) -> SNS message id; ``failed``: alert id -> error code."""
+
+    succeeded: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    calls: int = 0
+
+    def raise_for_failures(self) -> None:
+        if self.failed:
+            raise NotificationFailed(f"{len(self.failed)} alert(s) not published")
+
+
+def chunks(alerts: Sequence[Alert], size: int = BATCH_LIMIT) -> Iterable[Sequence[Alert]]:
+    for start in range(0, len(alerts), size):
+        yield alerts[start : start + size]
+
+
+def _error_code(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code", "")) or type(exc).__name__
+    return type(exc).__name__
+
+
+def publish_batch(topic_arn: str, alerts: Sequence[Alert]) -> PublishOutcome:
+    """Publish ``alerts`` (distinct lead ids) to ``topic_arn``; never raises for AWS errors."""
+    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 - boto3 is imported lazily
+
+    outcome = PublishOutcome()
+    sns = aws.client("sns")
+    for chunk in chunks(alerts):
+        ids = [alert.lead_id for alert in chunk]
+        outcome.calls += 1
+        try:
+            response = sns.publish_batch(
+                TopicArn=topic_arn, PublishBatchRequestEntries=[alert.to_publish_entry() for alert in chunk]
+            )
+        except (ClientError, BotoCoreError) as exc:
+            code = _error_code(exc)
+            logger.warning("alert publish call failed", extra={"error_code": code, "alerts": len(ids)})
+            outcome.failed.update(dict.fromkeys(ids, code))
+            continue
+        for entry in response.get("Successful", []):
+            outcome.succeeded[entry["Id"]] = entry["MessageId"]
+        for entry in response.get("Failed", []):
+            code = str(entry.get("Code", "Failed"))
+            logger.warning(
+                "alert publish entry failed",
+                extra={"lead_id": entry["Id"], "error_code": code, "sender_fault": entry.get("SenderFault")},
+            )
+            outcome.failed[entry["Id"]] = code
+        for lead_id in ids:  # SNS answers for every entry; anything unanswered did not go out
+            if lead_id not in outcome.succeeded and lead_id not in outcome.failed:
+                outcome.failed[lead_id] = "NoResult"
+    return outcome
