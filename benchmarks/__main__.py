@@ -1,0 +1,209 @@
+"""``python -m benchmarks [--quick]``: every figure of contract section 6, side by side in one run.
+
+Progress goes to stderr; the human table and, as the very last line, one JSON object go to stdout. A figure
+that could not be measured is ``null`` with its reason under ``errors`` and the exit status is 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+GOALS: dict[str, tuple[str, float]] = {
+    "cold_start_ratio": ("<=", 1.25),
+    "warm_overhead_ratio": ("<=", 1.3),
+    "sync_aws_calls_per_lead": ("==", 1),
+    "sns_calls_per_alert": ("<=", 0.1),
+}
+SPREAD_OF = {
+    "cold_start_ratio": "cold_start",
+    "warm_overhead_ratio": "warm_path",
+    "sync_aws_calls_per_lead": "sync_aws_calls",
+    "sns_calls_per_alert": "alert_batch",
+    "local_p50_ms": "local_latency_ms",
+    "local_p99_ms": "local_latency_ms",
+    "lead_to_alert_p50_ms": "lead_to_alert_ms",
+    "lead_to_alert_p99_ms": "lead_to_alert_ms",
+}
+FIGURES = tuple(SPREAD_OF)
+
+
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def goal_met(name: str, value: float | None) -> bool | None:
+    if value is None:
+        return None
+    op, target = GOALS[name]
+    return value <= target if op == "<=" else value == target
+
+
+def run_section(name: str, action: Callable[[], dict[str, Any]], errors: dict[str, str]) -> dict[str, Any]:
+    progress(f"[{name}] ...")
+    started = time.perf_counter()
+    try:
+        result = action()
+    except Exception as exc:
+        errors[name] = f"{type(exc).__name__}: {exc}"
+        progress(f"[{name}] FAILED: {errors[name]}")
+        progress("".join(traceback.format_exception(exc)[-3:]))
+        return {}
+    progress(f"[{name}] done in {time.perf_counter() - started:.1f}s")
+    return result
+
+
+def collect(quick: bool) -> dict[str, Any]:
+    from benchmarks import alert_batch, cold_start, local, packages, warm
+
+    rounds = 3 if quick else 9
+    warm_requests = 40 if quick else 300
+    local_requests = 30 if quick else 300
+    errors: dict[str, str] = {}
+    report: dict[str, Any] = {}
+
+    cold = run_section("cold_start", lambda: cold_start.measure(rounds, progress).figures(), errors)
+    profile = run_section("importtime", lambda: {"top": cold_start.import_profile()}, errors)
+    warm_path = run_section("warm_path", lambda: warm.measure(warm_requests, progress), errors)
+    batch = run_section("alert_batch", alert_batch.measure, errors)
+    local_run = run_section("local_stack", lambda: local.measure(local_requests, progress=progress), errors)
+    sizes = run_section("package_size", packages.measure, errors)
+
+    report["cold_start_ratio"] = cold.get("ratio")
+    report["warm_overhead_ratio"] = warm_path.get("warm_overhead_ratio")
+    report["sync_aws_calls_per_lead"] = warm_path.get("sync_aws_calls_per_lead")
+    report["sns_calls_per_alert"] = batch.get("sns_calls_per_alert")
+    for key in ("local_p50_ms", "local_p99_ms", "lead_to_alert_p50_ms", "lead_to_alert_p99_ms"):
+        report[key] = local_run.get(key)
+    report["goals"] = {
+        name: {"goal": f"{op} {target:g}", "value": report[name], "met": goal_met(name, report[name])}
+        for name, (op, target) in GOALS.items()
+    }
+    report["cold_start"] = cold
+    report["warm_path"] = {
+        key: warm_path[key] for key in ("submit_handler_ms", "reference_handler_ms") if key in warm_path
+    }
+    report["sync_aws_calls"] = warm_path.get("sync_aws_calls")
+    report["alert_batch"] = {k: v for k, v in batch.items() if k != "sns_calls_per_alert"}
+    report["local_latency_ms"] = local_run.get("local_latency_ms")
+    report["lead_to_alert_ms"] = local_run.get("lead_to_alert_ms")
+    report["local_run"] = {k: local_run[k] for k in ("local_statuses", "alerts_missing") if k in local_run}
+    report["importtime_top"] = [
+        {"module": row["module"], "cumulative_ms": row["cumulative_ms"]} for row in profile.get("top", [])[:8]
+    ]
+    report["package_size"] = sizes or None
+    report["errors"] = errors
+    report["quick"] = quick
+    report["environment"] = {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cold_start_rounds": rounds,
+        "warm_requests_per_side": warm_requests,
+        "local_requests": local_requests,
+    }
+    report["_importtime_full"] = profile.get("top", [])
+    return report
+
+
+def human_table(report: dict[str, Any]) -> str:
+    lines = ["", "figure                     value      goal       met    spread"]
+    lines.append("-" * 96)
+    for name in FIGURES:
+        value = report.get(name)
+        goal = report["goals"].get(name, {})
+        spread = _spread(report, name)
+        met = goal.get("met")
+        lines.append(
+            f"{name:<26} {_fmt(value):<10} {goal.get('goal', '-'):<10} "
+            f"{'-' if met is None else ('yes' if met else 'NO'):<6} {spread}"
+        )
+    cold = report.get("cold_start") or {}
+    if cold:
+        lines.append("")
+        lines.append(
+            "cold start medians: handler import {h} ms, boto3 + clients {b} ms,"
+            " handler import + clients {c} ms (ratio with clients {r})".format(
+                h=cold["handler_import_ms"]["median"],
+                b=cold["boto3_clients_ms"]["median"],
+                c=cold["handler_import_and_clients_ms"]["median"],
+                r=cold["with_clients_ratio"],
+            )
+        )
+    calls = report.get("sync_aws_calls") or {}
+    if calls:
+        lines.append(f"warm AWS calls per lead: {calls['warm_operations']}")
+        lines.append(f"cold first call: {calls['cold_first_call']} calls {calls['cold_operations']}")
+    batch = report.get("alert_batch") or {}
+    if batch:
+        lines.append(f"alert batch of {batch['batch_records']}: {batch['aws_operations']}")
+    top = report.get("_importtime_full") or []
+    if top:
+        lines.append("")
+        lines.append("python -X importtime submit_consultation.app (top by cumulative ms):")
+        for row in top:
+            lines.append(f"  {row['cumulative_ms']:>9.1f}  {'  ' * row['depth']}{row['module']}")
+    sizes = (report.get("package_size") or {}).get("sizes")
+    lines.append("")
+    if sizes:
+        for function, size in sizes.items():
+            lines.append(
+                f"package {function}: {size['unzipped_mb']} MB unzipped, {size['zipped_mb']} MB zipped, "
+                f"{size['files']} files"
+            )
+    else:
+        lines.append(f"package sizes: {(report.get('package_size') or {}).get('reason', 'not measured')}")
+    if report["errors"]:
+        lines.append("")
+        lines.extend(f"NOT MEASURED {name}: {reason}" for name, reason in report["errors"].items())
+    return "\n".join(lines)
+
+
+def _fmt(value: Any) -> str:
+    return "null" if value is None else f"{value:g}" if isinstance(value, int | float) else str(value)
+
+
+def _spread(report: dict[str, Any], name: str) -> str:
+    section = report.get(SPREAD_OF[name])
+    if name == "cold_start_ratio" and section:
+        h, b = section["handler_import_ms"], section["boto3_clients_ms"]
+        return f"import p10-p90 {h['p10']}-{h['p90']} ms vs boto3 {b['p10']}-{b['p90']} ms"
+    if name == "warm_overhead_ratio" and section:
+        s, r = section["submit_handler_ms"], section["reference_handler_ms"]
+        return f"{s['median']} ms (p10-p90 {s['p10']}-{s['p90']}) vs {r['median']} ms ({r['p10']}-{r['p90']})"
+    if name == "sync_aws_calls_per_lead" and section:
+        return f"per warm lead {section['warm_per_lead']}, cold first {section['cold_first_call']}"
+    if name == "sns_calls_per_alert" and section:
+        return f"{section['aws_operations']}"
+    if section and "median" in section:
+        return (
+            f"p10-p90 {section['p10']}-{section['p90']} ms, "
+            f"min-max {section['min']}-{section['max']}, n={section['n']}"
+        )
+    return "-"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument(
+        "--quick", action="store_true", help="few rounds: checks the harness, not for quoting"
+    )
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    report = collect(args.quick)
+    report["duration_s"] = round(time.perf_counter() - started, 1)
+    print(human_table(report))
+    report.pop("_importtime_full")
+    print(json.dumps(report, separators=(",", ":"), sort_keys=False), flush=True)
+    return 1 if report["errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""Count the AWS API calls the handlers make, with a botocore event hook on ``leads_core.aws.session()``.
+
+botocore copies the session's event emitter into each client when the client is created, so the hook is
+registered on a fresh session before ``leads_core.aws`` creates any client (``install_counter``).
+``before-call`` fires once per API operation (retries of that operation are counted by ``before-send``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from typing import Any
+
+
+class CallCounter:
+    """Thread-safe tally of ``service:Operation`` API calls and HTTP attempts."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.calls: Counter[str] = Counter()
+        self.attempts: Counter[str] = Counter()
+
+    def _on_call(self, model: Any = None, **_: Any) -> None:
+        if model is not None:
+            with self._lock:
+                self.calls[f"{model.service_model.service_name}:{model.name}"] += 1
+
+    def _on_send(self, event_name: str = "", **_: Any) -> None:
+        with self._lock:
+            self.attempts[event_name.removeprefix("before-send.")] += 1
+
+    def reset(self) -> None:
+        with self._lock:
+            self.calls.clear()
+            self.attempts.clear()
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self.calls)
+
+    def total(self, service: str | None = None) -> int:
+        with self._lock:
+            return sum(
+                n for name, n in self.calls.items() if service is None or name.startswith(service + ":")
+            )
+
+
+def install_counter() -> CallCounter:
+    """Hook a counter on a fresh ``leads_core.aws.session()``; handlers create their clients afterwards."""
+    from leads_core import aws
+
+    counter = CallCounter()
+    aws.reset()
+    session = aws.session()
+    session.events.register("before-call", counter._on_call)
+    session.events.register("before-send", counter._on_send)
+    return counter
