@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -95,3 +97,70 @@ def faults(lead_session: Any) -> FaultInjector:
     injector = FaultInjector()
     lead_session.events.register("before-call", injector)
     return injector
+
+
+# --- invoking the real handler ------------------------------------------------------------------------------
+
+
+class Invoker:
+    """Calls ``submit_consultation.app.lambda_handler`` with events from events/ (optionally modified)."""
+
+    def __init__(self, context: Any) -> None:
+        from submit_consultation import app  # noqa: PLC0415 - its import reads the settings
+
+        self.app = app
+        self.context = context
+
+    def __call__(self, event: dict[str, Any]) -> dict[str, Any]:
+        return self.app.lambda_handler(copy.deepcopy(event), self.context)  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def invoke(stack: Any, lambda_context: Any) -> Invoker:
+    return Invoker(lambda_context)
+
+
+def response_header(response: dict[str, Any], name: str) -> str | None:
+    for key, values in (response.get("multiValueHeaders") or {}).items():
+        if key.lower() == name.lower():
+            return ", ".join(values)
+    for key, value in (response.get("headers") or {}).items():
+        if key.lower() == name.lower():
+            return str(value)
+    return None
+
+
+def response_json(response: dict[str, Any]) -> Any:
+    assert (response_header(response, "Content-Type") or "").startswith("application/json")
+    return json.loads(response["body"])
+
+
+def with_body(
+    event: dict[str, Any], body: str | dict[str, Any] | None, **headers: str | None
+) -> dict[str, Any]:
+    """A copy of ``event`` with another body (dicts become JSON) and headers set (``None`` removes one)."""
+    changed = copy.deepcopy(event)
+    if isinstance(body, dict):
+        body = json.dumps(body)
+    changed["body"] = body
+    changed["isBase64Encoded"] = False
+    for raw_name, value in headers.items():
+        set_header(changed, raw_name.replace("_", "-"), value)
+    return changed
+
+
+def set_header(event: dict[str, Any], name: str, value: str | None) -> None:
+    for field in ("headers", "multiValueHeaders"):
+        mapping = event.get(field)
+        if not isinstance(mapping, dict):
+            continue
+        for key in [k for k in mapping if k.lower() == name.lower()]:
+            del mapping[key]
+        if value is not None:
+            mapping[name] = [value] if field == "multiValueHeaders" else value
+
+
+def from_ip(event: dict[str, Any], ip: str) -> dict[str, Any]:
+    changed = copy.deepcopy(event)
+    changed["requestContext"]["identity"]["sourceIp"] = ip
+    return changed

@@ -1,0 +1,1 @@
+"""The consultation submit function (POST/OPTIONS /consultations)."""

@@ -1,0 +1,241 @@
+"""``POST /consultations`` and ``OPTIONS /consultations`` (API Gateway REST proxy -> this function).
+
+Thin on purpose: HTTP details live in ``request``/``responses``, the rules in ``leads_core`` (models, spam,
+captcha, crisis), storage in ``leads_core.repository`` (one ``TransactWriteItems`` per submission). Every
+error, expected or not, is turned into HTTP in one place: ``handle_error``.
+
+Captcha policy (``CAPTCHA_PROVIDER`` other than ``none``): a failed or missing token marks the lead as spam
+(answered like an accepted lead, quarantined, no alert). When the provider cannot be reached, or its secret
+cannot be read, the lead is accepted as a normal lead with ``review_flags: ["captcha_unverified"]`` and the
+metric ``CaptchaUnverified``: the honeypot, the spam rules and the rate limit still apply, and a clinic must
+not lose a person's request because a third-party service is down.
+
+Logs carry the request id, the lead id, codes and field names, never a submitted value.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import single_metric
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from leads_core import captcha, crisis, models, spam
+from leads_core.errors import (
+    CaptchaUnavailable,
+    ConfigurationError,
+    DuplicateConflict,
+    RateLimited,
+    StorageUnavailable,
+    ValidationFailed,
+)
+from leads_core.observability import MetricUnit, logger, metrics, tracer
+from leads_core.repository import LeadRepository, NewLead, StoredResult
+from leads_core.settings import Settings, load_settings
+
+from submit_consultation import request, responses
+from submit_consultation.request import RequestRejected
+
+PATH = "/consultations"
+CAPTCHA_UNVERIFIED = "captcha_unverified"
+CAPTCHA_FAILED = "captcha"
+
+
+def submit_settings() -> Settings:
+    """This container's settings (cached); ``ConfigurationError`` names the bad variable."""
+    return load_settings().require_submit()
+
+
+# Fail the function start (Lambda INIT) on a bad setting, with a message naming the variable.
+submit_settings()
+
+app = APIGatewayRestResolver()
+
+
+def _reject_disallowed_origin(
+    app: APIGatewayRestResolver, next_middleware: Callable[..., Response]
+) -> Response:
+    """403 for a request whose ``Origin`` is not an exact allowed origin (``null`` included)."""
+    event = app.current_event.raw_event
+    origin = request.request_origin(event)
+    if origin is not None and origin not in submit_settings().allowed_origins:
+        raise RequestRejected(403, "origin")
+    return next_middleware(app)
+
+
+app.use(middlewares=[_reject_disallowed_origin])
+
+
+@app.route(PATH, method="OPTIONS")
+def preflight() -> Response:
+    event = app.current_event.raw_event
+    return responses.preflight(request.allowed_origin(event, submit_settings().allowed_origins))
+
+
+@app.post(PATH)
+def submit() -> Response:
+    settings = submit_settings()
+    event = app.current_event.raw_event
+    channel = request.channel_of(event)
+    as_json = request.wants_json(event, channel)
+    app.append_context(as_json=as_json)
+    if channel is None:
+        raise RequestRejected(415, "type")
+    fields = request.submitted_fields(event, channel)
+    submission = models.parse_submission(fields, locations=settings.locations)
+    source_ip = request.source_ip(event)
+
+    spam_reasons = spam.spam_reasons(submission)
+    review_flags: list[str] = []
+    if settings.captcha_provider != "none" and not spam_reasons:
+        verified = _verify_captcha(settings, submission, source_ip)
+        if verified is None:
+            review_flags.append(CAPTCHA_UNVERIFIED)
+        elif not verified:
+            spam_reasons.append(CAPTCHA_FAILED)
+
+    lead = NewLead(
+        fields=submission.model_dump(mode="json"),
+        digest=submission.normalised_digest(),
+        channel=channel,
+        source_ip=source_ip,
+        submission_id=submission.submission_id,
+        urgent_reasons=crisis.crisis_reasons(submission),
+        spam_reasons=spam_reasons,
+        review_flags=review_flags,
+    )
+    result = LeadRepository(settings).submit(lead)
+    _record_outcome(lead, result)
+    return responses.accepted(
+        result, as_json=as_json, clinic_name=settings.clinic_name, thank_you_url=settings.thank_you_url
+    )
+
+
+def _verify_captcha(settings: Settings, submission: models.Submission, source_ip: str) -> bool | None:
+    """``True``/``False`` from the provider; ``None`` when it (or the secret) could not be had."""
+    try:
+        secret = captcha.captcha_secret(settings.captcha_secret_param)
+        return captcha.verify_captcha(
+            settings.captcha_provider,
+            submission.captcha_token,
+            source_ip or None,
+            secret=secret,
+            verify_url=settings.captcha_verify_url or None,
+        )
+    except (CaptchaUnavailable, ConfigurationError) as exc:
+        logger.warning("captcha not verified", extra={"code": type(exc).__name__})
+        metrics.add_metric(name="CaptchaUnverified", unit=MetricUnit.Count, value=1)
+        return None
+
+
+def _record_outcome(lead: NewLead, result: StoredResult) -> None:
+    logger.append_keys(lead_id=result.lead_id)
+    if result.replayed:
+        outcome = "duplicate"
+        metrics.add_metric(name="DuplicateSubmission", unit=MetricUnit.Count, value=1)
+    elif lead.status == "spam":
+        outcome = "spam"
+        metrics.add_metric(name="SpamQuarantined", unit=MetricUnit.Count, value=1)
+    else:
+        outcome = "accepted"
+        metrics.add_metric(name="LeadAccepted", unit=MetricUnit.Count, value=1)
+        if result.urgent:
+            metrics.add_metric(name="UrgentLead", unit=MetricUnit.Count, value=1)
+    logger.info(
+        "submission stored",
+        extra={
+            "outcome": outcome,
+            "channel": lead.channel,
+            "urgent": result.urgent,
+            "urgent_reasons": list(lead.urgent_reasons),
+            "spam_reasons": list(lead.spam_reasons),
+            "review_flags": list(lead.review_flags),
+            "keyed": lead.submission_id is not None,
+        },
+    )
+
+
+def _rejected(reason: str, status: int, **details: Any) -> None:
+    """Metric ``LeadRejected`` (dimension ``reason``) and one log line of codes, for submissions only."""
+    logger.info("submission rejected", extra={"reason": reason, "status": status, **details})
+    if request.http_method(app.current_event.raw_event) != "POST":
+        return
+    with single_metric(
+        name="LeadRejected", unit=MetricUnit.Count, value=1, default_dimensions=metrics.default_dimensions
+    ) as metric:
+        metric.add_dimension(name="reason", value=reason)
+
+
+def _field_names_for_log(errors: dict[str, str]) -> list[str]:
+    """Known field names only: an unknown field's name came from the client."""
+    return sorted(name if name in models.KNOWN_FIELDS else "_other" for name in errors)
+
+
+@app.exception_handler(Exception)
+def handle_error(exc: Exception) -> Response:
+    """The one place where errors become HTTP responses."""
+    as_json = bool(app.context.get("as_json", True))
+    form_url = submit_settings().form_url
+    if isinstance(exc, RequestRejected):
+        _rejected(exc.reason, exc.status)
+        return responses.error(exc.status, as_json=as_json, form_url=form_url)
+    if isinstance(exc, ValidationFailed):
+        _rejected("validation", 422, fields=_field_names_for_log(exc.errors))
+        return responses.error(
+            422, as_json=as_json, form_url=form_url, summary=exc.summary, errors=exc.errors
+        )
+    if isinstance(exc, DuplicateConflict):
+        _rejected("conflict", 409)
+        return responses.error(409, as_json=as_json, form_url=form_url)
+    if isinstance(exc, RateLimited):
+        _rejected("rate", 429)
+        return responses.error(429, as_json=as_json, form_url=form_url, retry_after=exc.retry_after)
+    if isinstance(exc, StorageUnavailable):
+        logger.warning("storage unavailable", extra={"status": 503})
+        metrics.add_metric(name="StorageUnavailable", unit=MetricUnit.Count, value=1)
+        return responses.error(503, as_json=as_json, form_url=form_url, retry_after=exc.retry_after)
+    # A bug: log where it happened (frames only: an exception's message may quote input), answer 500.
+    logger.error(
+        "unexpected error",
+        extra={"error_type": type(exc).__name__, "frames": traceback.format_tb(exc.__traceback__)[-5:]},
+    )
+    metrics.add_metric(name="UnexpectedError", unit=MetricUnit.Count, value=1)
+    return responses.error(500, as_json=as_json, form_url=form_url)
+
+
+@app.not_found
+def not_found(_exc: Exception) -> Response:
+    return responses.error(404, as_json=True, form_url=submit_settings().form_url)
+
+
+@logger.inject_lambda_context(
+    correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False, clear_state=True
+)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    settings = submit_settings()
+    if (
+        not isinstance(event, dict)
+        or not request.http_method(event)
+        or not isinstance(event.get("path"), str)
+    ):
+        response = responses.error(400, as_json=True, form_url=settings.form_url)
+        return responses.apply_policy(_as_proxy_response(response), allowed_origin=None)
+    return responses.apply_policy(
+        app.resolve(event, context),
+        allowed_origin=request.allowed_origin(event, settings.allowed_origins),
+    )
+
+
+def _as_proxy_response(response: Response) -> dict[str, Any]:
+    headers = {k: (v if isinstance(v, list) else [v]) for k, v in response.headers.items()}
+    return {
+        "statusCode": response.status_code,
+        "multiValueHeaders": headers,
+        "body": response.body,
+        "isBase64Encoded": False,
+    }
