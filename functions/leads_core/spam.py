@@ -43,11 +43,13 @@ _COMMON_TLDS = (
     "com|net|org|info|biz|io|co|us|ru|su|xyz|top|site|online|shop|store|club|pro|link|click|live|app|dev|"
     "me|tk|ml|ga|cf|gq|cn|ua|in|uk|de|fr|pl|br|vip|win|bet|casino|icu|buzz|ly|gl|to|cc|ws"
 )
-# A link: a scheme, "www.", or a bare domain with a common top-level domain ("cheap-seo.xyz", "bit.ly/x").
+# A link: a URL with a scheme or "www." (the whole URL is one match), or a bare domain with a common
+# top-level domain ("cheap-seo.xyz", "bit.ly/x"); the domain of an email address is not a link.
 _LINK = re.compile(
-    r"(?:\bhttps?://|\bwww\.|\b[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9-]{1,63})*\.(?:"
+    r"(?:\bhttps?://|\bwww\.)[^\s<>\"'\]\[]+"
+    r"|(?<![@\w.-])[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9-]{1,63})*\.(?:"
     + _COMMON_TLDS
-    + r")\b(?![.-]?[a-z0-9]))",
+    + r")\b(?![.-]?[a-z0-9@])(?:/[^\s<>\"']*)?",
     re.IGNORECASE,
 )
 _MARKUP_LINK = re.compile(r"\[(?:url|link)\s*[=\]]|<a\s[^>]*href", re.IGNORECASE)
