@@ -1,0 +1,203 @@
+"""The local HTTP server: the demo pages from ``web/``, ``/consultations`` through the API Gateway emulation,
+and the ``/_local/*`` pages. Standard library only (``http.server``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from leads_local.apigw import HttpRequest, HttpResponse, gateway_error
+from leads_local.inbox import render_inbox
+
+if TYPE_CHECKING:
+    from leads_local.stack import LocalStack
+
+WEB_DIR = Path(__file__).resolve().parents[2] / "web"
+MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit; the function enforces its own, smaller one
+_SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$")
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+    ".map": "application/json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".ico": "image/x-icon",
+    ".txt": "text/plain; charset=utf-8",
+    ".woff": "font/woff",
+    ".woff2": "font/woff2",
+}
+PAGES = {"/": "index.html", "/index.html": "index.html", "/thank-you": "thank-you.html"}
+
+
+def web_file(relative: str, web_dir: Path = WEB_DIR) -> Path | None:
+    """The file under ``web_dir`` named by ``relative`` (``a.css``, ``img/logo.svg``), or ``None``.
+
+    Every segment must be a plain name (no ``..``, no hidden files, no backslashes or encoded separators), and
+    the resolved path must stay inside ``web_dir`` (a symlink out of it is refused too).
+    """
+    segments = relative.split("/")
+    if not relative or not all(_SAFE_SEGMENT.match(s) for s in segments):
+        return None
+    root = web_dir.resolve()
+    candidate = root.joinpath(*segments).resolve()
+    if not candidate.is_relative_to(root) or not candidate.is_file():
+        return None
+    return candidate
+
+
+def _json(status: int, payload: Any) -> HttpResponse:
+    body = json.dumps(payload, indent=2).encode()
+    return HttpResponse(status, [("Content-Type", "application/json")], body)
+
+
+def _text(status: int, text: str, content_type: str = "text/plain; charset=utf-8") -> HttpResponse:
+    return HttpResponse(status, [("Content-Type", content_type)], text.encode())
+
+
+class LocalHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], stack: LocalStack) -> None:
+        self.stack = stack
+        super().__init__(address, LocalRequestHandler)
+
+
+class LocalRequestHandler(BaseHTTPRequestHandler):
+    server: LocalHTTPServer
+    protocol_version = "HTTP/1.1"
+    server_version = "leads-local"
+    sys_version = ""
+    timeout = 30
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """No request log: the console carries ids and alert lines only."""
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_HEAD(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    def do_OPTIONS(self) -> None:
+        self._dispatch()
+
+    def do_PUT(self) -> None:
+        self._dispatch()
+
+    def do_PATCH(self) -> None:
+        self._dispatch()
+
+    def do_DELETE(self) -> None:
+        self._dispatch()
+
+    # -------------------------------------------------------------------------------------------------------
+    def _read_body(self) -> bytes | None:
+        """The request body; ``None`` when it is larger than API Gateway accepts."""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks = []
+            total = 0
+            while True:
+                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                total += size
+                if total > MAX_BODY_BYTES:
+                    self.close_connection = True
+                    return None
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+            return b"".join(chunks)
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY_BYTES:
+            self.close_connection = True
+            return None
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _dispatch(self) -> None:
+        stack = self.server.stack
+        url = urlsplit(self.path)
+        path = url.path
+        method = self.command
+        try:
+            body = self._read_body()
+        except ValueError:
+            self._send(_json(400, {"message": "Bad request"}))
+            return
+        if body is None:
+            self._send(gateway_error(413, "Request Too Long", "-"))
+            return
+
+        if path == "/consultations":
+            if method not in {"POST", "OPTIONS"}:
+                # What API Gateway answers for a method the API does not define.
+                self._send(gateway_error(403, "Missing Authentication Token", "-"))
+                return
+            request = HttpRequest(
+                method=method,
+                path=path,
+                query=url.query,
+                headers=list(self.headers.items()),
+                body=body,
+                source_ip=self.client_address[0],
+                protocol=self.request_version,
+                server_port=self.server.server_address[1],
+            )
+            self._send(stack.invoke_submit(request))
+            return
+        if method not in {"GET", "HEAD"}:
+            self._send(_json(404, {"message": "Not Found"}))
+            return
+        if path in PAGES or path.startswith("/static/"):
+            name = PAGES.get(path) or path.removeprefix("/static/")
+            file = web_file(name)
+            if file is None:
+                self._send(_text(404, f"Not found: web/{name} does not exist.\n"))
+                return
+            content_type = CONTENT_TYPES.get(file.suffix.lower(), "application/octet-stream")
+            self._send(HttpResponse(200, [("Content-Type", content_type)], file.read_bytes()))
+            return
+        if path == "/_local/alerts":
+            self._send(_json(200, {"alerts": [a.public() for a in stack.alerts()]}))
+            return
+        if path == "/_local/inbox":
+            self._send(_text(200, render_inbox(stack.alerts()), "text/html; charset=utf-8"))
+            return
+        if path == "/_local/health":
+            self._send(_json(200, stack.health()))
+            return
+        self._send(_json(404, {"message": "Not Found"}))
+
+    def _send(self, response: HttpResponse) -> None:
+        self.send_response(response.status)
+        names = set()
+        for name, value in response.headers:
+            if name.lower() in {"content-length", "transfer-encoding", "connection"}:
+                continue
+            names.add(name.lower())
+            self.send_header(name, value)
+        if "cache-control" not in names:
+            self.send_header("Cache-Control", "no-store")
+        if "x-content-type-options" not in names:
+            self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        if self.command != "HEAD" and response.body:
+            self.wfile.write(response.body)

@@ -1,0 +1,512 @@
+"""``LocalStack``: the whole product on one machine (contract section 4).
+
+An embedded moto server on ``aws_port`` holds the template's table, topic, queues and secret; the real
+handlers run in this process against it (``AWS_ENDPOINT_URL``): the submit function behind the API Gateway
+emulation on ``port``, the alert function driven by the stream poller with the template's event-source
+settings.
+
+The stack always forces fake credentials (``testing``), region ``us-east-1`` and empty AWS config files for as
+long as it runs, so a developer's real AWS credentials, profile or endpoint settings can never be used; the
+previous environment is restored by ``stop()``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import importlib
+import logging
+import os
+import socket
+import threading
+import traceback
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from leads_local import template as cfn
+from leads_local.apigw import HttpRequest, HttpResponse, LambdaContext, binary_media_types, build_event
+from leads_local.apigw import gateway_error as _gateway_error
+from leads_local.apigw import http_response as _http_response
+from leads_local.faults import FaultInjector, parse_faults
+from leads_local.inbox import AlertInbox, DeliveredAlert, moto_published_message
+from leads_local.poller import (
+    EventSourceMapping,
+    Handler,
+    HandlerUnavailable,
+    StreamPoller,
+    sqs_on_failure_sender,
+)
+from leads_local.server import LocalHTTPServer
+
+HOST = "127.0.0.1"
+SUBMIT_MODULE = "submit_consultation.app"
+ALERTS_MODULE = "send_alerts.app"
+DEMO_CLINIC_NAME = "Demo Wellness Clinic"
+
+# Contract 2.6 settings (plus the functions' own extras) a developer may set in the environment for make run.
+HONOURED_SETTINGS = (
+    "ALLOWED_ORIGINS",
+    "THANK_YOU_URL",
+    "FORM_URL",
+    "LOCATIONS",
+    "CLINIC_NAME",
+    "ALERT_DETAIL",
+    "RETENTION_DAYS",
+    "SPAM_RETENTION_DAYS",
+    "RATE_LIMIT_PER_HOUR",
+    "CAPTCHA_PROVIDER",
+    "CAPTCHA_SECRET_PARAM",
+    "CAPTCHA_VERIFY_URL",
+    "POWERTOOLS_SERVICE_NAME",
+    "POWERTOOLS_METRICS_NAMESPACE",
+    "POWERTOOLS_LOG_LEVEL",
+    "POWERTOOLS_METRICS_DISABLED",
+    "POWERTOOLS_TRACE_DISABLED",
+)
+# Set by the stack from the resources it created: the environment cannot point the handlers elsewhere.
+RESOURCE_SETTINGS = ("TABLE_NAME", "TOPIC_ARN", "HASH_KEY_SECRET_ID")
+# Public always-pass test secrets the providers document, used when a captcha provider is chosen locally.
+CAPTCHA_TEST_SECRETS = {
+    "turnstile": "1x0000000000000000000000000000000AA",
+    "hcaptcha": "0x0000000000000000000000000000000000000000",
+    "recaptcha": "6LeIxAcTAAAAAGG-vFI1TnRWxMZNFuojJ4WifJWe",
+}
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": cfn.LOCAL_REGION,
+    "AWS_REGION": cfn.LOCAL_REGION,
+    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+_DROPPED_AWS_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+
+
+class LocalStackError(RuntimeError):
+    """The stack could not start (port in use, bad setting); the message says what to change."""
+
+
+def template_settings() -> dict[str, str]:
+    """Plain environment values of both functions in the template, ``!Ref Parameter`` resolved to its default.
+
+    Other intrinsics (resource names, ``!If``) are skipped: the stack sets resource names itself.
+    """
+    parameters = cfn.load_template().get("Parameters", {})
+    values: dict[str, str] = {}
+    for function in ("SubmitConsultationFunction", "SendAlertsFunction"):
+        for name, value in cfn.function_environment(function).items():
+            if not isinstance(value, dict):
+                values[name] = str(value)
+            elif set(value) == {"Ref"} and "Default" in parameters.get(value["Ref"], {}):
+                values[name] = str(parameters[value["Ref"]]["Default"])
+    return values
+
+
+def function_settings(
+    port: int, environ: Mapping[str, str], overrides: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The handlers' settings: template defaults < local defaults < environment (2.6 settings) < overrides."""
+    base = f"http://{HOST}:{port}"
+    settings = template_settings()
+    settings.update(
+        {
+            "ALLOWED_ORIGINS": f"{base},http://localhost:{port}",
+            "THANK_YOU_URL": f"{base}/thank-you",
+            "FORM_URL": f"{base}/",
+            "CLINIC_NAME": DEMO_CLINIC_NAME,
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+        }
+    )
+    settings.setdefault("LOCATIONS", "naperville")
+    for name in HONOURED_SETTINGS:
+        if environ.get(name):
+            settings[name] = environ[name]
+    settings.update(overrides or {})
+    for name in RESOURCE_SETTINGS:
+        settings.pop(name, None)
+    return settings
+
+
+class _Environment:
+    """Sets and removes process environment variables and puts every one back on ``restore``."""
+
+    def __init__(self) -> None:
+        self._saved: dict[str, str | None] = {}
+
+    def set(self, name: str, value: str) -> None:
+        self._saved.setdefault(name, os.environ.get(name))
+        os.environ[name] = value
+
+    def drop(self, name: str) -> None:
+        self._saved.setdefault(name, os.environ.get(name))
+        os.environ.pop(name, None)
+
+    def restore(self) -> None:
+        for name, value in self._saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved.clear()
+
+
+class LazyHandler:
+    """Imports ``module.lambda_handler`` on first use (the handler module may not exist yet)."""
+
+    def __init__(self, module: str, handler: Handler | None = None) -> None:
+        self.module = module
+        self._handler = handler
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._handler is not None
+
+    def __call__(self) -> Handler:
+        if self._handler is not None:
+            return self._handler
+        with self._lock:
+            if self._handler is None:
+                try:
+                    module = importlib.import_module(self.module)
+                except ModuleNotFoundError as exc:
+                    if exc.name and self.module.startswith(exc.name):
+                        raise HandlerUnavailable(f"{self.module} does not exist yet") from None
+                    raise HandlerUnavailable(f"{self.module} failed to import: {type(exc).__name__}") from exc
+                except Exception as exc:
+                    raise HandlerUnavailable(f"{self.module} failed to import: {type(exc).__name__}") from exc
+                handler = getattr(module, "lambda_handler", None)
+                if not callable(handler):
+                    raise HandlerUnavailable(f"{self.module} has no lambda_handler")
+                self._handler = handler
+            return self._handler
+
+
+def _check_port_free(port: int, variable: str) -> None:
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            raise LocalStackError(f"{variable}: port {port} on {HOST} is in use; choose another") from None
+
+
+def _moto_server(port: int) -> Any:
+    from moto.server import ThreadedMotoServer  # noqa: PLC0415
+
+    class _QuietMotoServer(ThreadedMotoServer):
+        """moto's threaded server; a failure to bind is reported instead of hanging ``start()``."""
+
+        startup_error: BaseException | None = None
+
+        def _server_entry(self) -> None:
+            try:
+                super()._server_entry()
+            except BaseException as exc:
+                self.startup_error = exc
+                self._server_ready_event.set()
+
+    return _QuietMotoServer(ip_address=HOST, port=port, verbose=False)
+
+
+def _forget_moto_iterator(iterator_arn: str) -> None:
+    """moto keeps every shard iterator forever; drop the ones the poller has used (in-process server)."""
+    try:
+        from moto.dynamodbstreams.models import dynamodbstreams_backends  # noqa: PLC0415
+
+        backend = dynamodbstreams_backends[cfn.LOCAL_ACCOUNT_ID][cfn.LOCAL_REGION]
+        backend.shard_iterators.pop(iterator_arn, None)
+    except (ImportError, KeyError, AttributeError):
+        return
+
+
+class LocalStack:
+    """Start with ``start()``, stop with ``stop()`` (also a context manager)."""
+
+    def __init__(
+        self,
+        port: int = 3000,
+        aws_port: int = 4566,
+        faults: str = "",
+        settings: Mapping[str, str] | None = None,
+        *,
+        faults_seed: int | None = None,
+        prefix: str = cfn.LOCAL_PREFIX,
+        submit_handler: Handler | None = None,
+        alert_handler: Handler | None = None,
+        event_source: cfn.StreamEventSource | None = None,
+        retry_delay_seconds: float = 0.2,
+        log: Callable[[str], None] = lambda line: print(line, flush=True),
+        on_alert: Callable[[DeliveredAlert], None] | None = None,
+    ) -> None:
+        self.port = port
+        self.aws_port = aws_port
+        self.fault_rules = parse_faults(faults)
+        self.faults = FaultInjector(self.fault_rules, seed=faults_seed)
+        self.setting_overrides = dict(settings or {})
+        self.prefix = prefix
+        self.submit = LazyHandler(SUBMIT_MODULE, submit_handler)
+        self.alert = LazyHandler(ALERTS_MODULE, alert_handler)
+        self.event_source = event_source or cfn.stream_event_source()
+        self.retry_delay_seconds = retry_delay_seconds
+        self.log = log
+        self.on_alert = on_alert
+        self.resources: cfn.LocalResources | None = None
+        self.inbox_queue_url = ""
+        self.settings: dict[str, str] = {}
+        self._env = _Environment()
+        self._moto: Any = None
+        self._http: LocalHTTPServer | None = None
+        self._http_thread: threading.Thread | None = None
+        self._inbox: AlertInbox | None = None
+        self._poller: StreamPoller | None = None
+        self._mapping: EventSourceMapping | None = None
+        self._invoke_lock = threading.Lock()
+        self._binary_types = binary_media_types()
+        self._memory, self._timeout = self._function_limits()
+
+    # -- addresses ------------------------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def aws_endpoint(self) -> str:
+        return f"http://{HOST}:{self.aws_port}"
+
+    def function_name(self, logical_id: str) -> str:
+        return f"{self.prefix}-{logical_id}"
+
+    @staticmethod
+    def _function_limits() -> tuple[int, float]:
+        globals_ = cfn.load_template().get("Globals", {}).get("Function", {})
+        return int(globals_.get("MemorySize", 128)), float(globals_.get("Timeout", 3))
+
+    # -- lifecycle ------------------------------------------------------------------------------------------
+    def __enter__(self) -> LocalStack:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> None:
+        import boto3  # noqa: PLC0415
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        _check_port_free(self.aws_port, "AWS_PORT")
+        self._http = LocalHTTPServer((HOST, self.port), self)  # binds now: fails fast when PORT is taken
+        self.port = self._http.server_address[1]
+
+        self._moto = _moto_server(self.aws_port)
+        self._moto.start()
+        if self._moto.startup_error is not None:
+            raise LocalStackError(
+                f"AWS_PORT: could not start the local AWS endpoint: {self._moto.startup_error}"
+            )
+        self.aws_port = self._moto.get_host_and_port()[1]
+
+        for name in _DROPPED_AWS_VARIABLES:
+            self._env.drop(name)
+        for name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL_")]:
+            self._env.drop(name)
+        for name, value in FAKE_CREDENTIALS.items():
+            self._env.set(name, value)
+        self._env.set("AWS_ENDPOINT_URL", self.aws_endpoint)
+
+        session = boto3.Session(
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",  # noqa: S106 - moto's fake credentials
+            aws_session_token="testing",  # noqa: S106
+            region_name=cfn.LOCAL_REGION,
+        )
+        self.resources = cfn.create_resources(session, prefix=self.prefix)
+        sqs = session.client("sqs")
+        sns = session.client("sns")
+        self.inbox_queue_url = sqs.create_queue(QueueName=f"{self.prefix}-LocalInbox")["QueueUrl"]
+        inbox_arn = sqs.get_queue_attributes(QueueUrl=self.inbox_queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        sns.subscribe(
+            TopicArn=self.resources.topic_arn,
+            Protocol="sqs",
+            Endpoint=inbox_arn,
+            Attributes={"RawMessageDelivery": "false"},
+        )
+
+        self.settings = function_settings(self.port, os.environ, self.setting_overrides)
+        self.settings.update(self.resources.function_environment())
+        self._create_captcha_secret(session)
+        for name, value in self.settings.items():
+            self._env.set(name, value)
+        self._check_settings()
+
+        handler_session = boto3.Session(region_name=cfn.LOCAL_REGION)
+        self.faults.install(handler_session)
+        self._reset_handler_caches(handler_session)
+        self._preload_handlers()
+
+        self._inbox = AlertInbox(
+            sqs,
+            self.inbox_queue_url,
+            self.resources.topic_arn,
+            lookup=moto_published_message,
+            on_alert=self.on_alert,
+            log=self.log,
+        )
+        self._inbox.start()
+
+        self._mapping = EventSourceMapping(
+            settings=self.event_source,
+            load_handler=self._serialised(self.alert),
+            stream_arn=self.resources.stream_arn,
+            function_name=self.function_name("SendAlertsFunction"),
+            send_on_failure=sqs_on_failure_sender(sqs, self.resources.alert_failures_queue_url),
+            retry_delay_seconds=self.retry_delay_seconds,
+            timeout_seconds=self._timeout,
+            memory_limit_in_mb=self._memory,
+            log=self.log,
+        )
+        from botocore.config import Config  # noqa: PLC0415
+
+        streams = session.client("dynamodbstreams", config=Config(retries={"mode": "standard"}))
+        self._poller = StreamPoller(streams, self._mapping, forget_iterator=_forget_moto_iterator)
+        self._poller.start()
+
+        self._http_thread = threading.Thread(
+            target=self._http.serve_forever, kwargs={"poll_interval": 0.2}, name="http", daemon=True
+        )
+        self._http_thread.start()
+
+    def stop(self) -> None:
+        """Stop the poller, the inbox, the HTTP server and the moto server; restore the environment."""
+        if self._poller is not None:
+            self._poller.stop()
+            self._poller = None
+        if self._inbox is not None:
+            self._inbox.stop()
+            self._inbox = None
+        if self._http is not None:
+            if self._http_thread is not None:
+                self._http.shutdown()
+                self._http_thread.join(5)
+                self._http_thread = None
+            self._http.server_close()
+            self._http = None
+        if self._moto is not None:
+            with contextlib.suppress(Exception):
+                self._moto.stop()
+            self._moto = None
+        self._env.restore()
+        self._reset_handler_caches(None)
+
+    # -- handlers -------------------------------------------------------------------------------------------
+    def _serialised(self, loader: LazyHandler) -> Callable[[], Handler]:
+        """One invocation at a time, like one warm container: Powertools keeps per-invocation module state."""
+
+        def load() -> Handler:
+            handler = loader()
+
+            def invoke(event: dict[str, Any], context: Any) -> Any:
+                with self._invoke_lock:
+                    return handler(event, context)
+
+            return invoke
+
+        return load
+
+    def _preload_handlers(self) -> None:
+        for loader in (self.submit, self.alert):
+            try:
+                loader()
+            except HandlerUnavailable as exc:
+                self.log(f"note: {exc}; it is loaded on first use")
+
+    @staticmethod
+    def _reset_handler_caches(session: Any) -> None:
+        from leads_core import aws, hashing  # noqa: PLC0415
+        from leads_core.settings import load_settings  # noqa: PLC0415
+
+        aws.use_session(session)
+        hashing.forget_key()
+        load_settings.cache_clear()
+
+    def _check_settings(self) -> None:
+        from leads_core.errors import ConfigurationError  # noqa: PLC0415
+        from leads_core.settings import settings_from  # noqa: PLC0415
+
+        try:
+            settings = settings_from(os.environ)
+            settings.require_submit()
+            settings.require_alerts()
+        except ConfigurationError as exc:
+            raise LocalStackError(str(exc)) from None
+
+    def _create_captcha_secret(self, session: Any) -> None:
+        provider = self.settings.get("CAPTCHA_PROVIDER", "none")
+        if provider == "none" or provider not in CAPTCHA_TEST_SECRETS:
+            return
+        parameters = cfn.load_template().get("Parameters", {})
+        name = self.settings.get("CAPTCHA_SECRET_PARAM") or str(
+            parameters.get("CaptchaSecretParameter", {}).get("Default", "/clinic-leads/captcha-secret")
+        )
+        secret = os.environ.get("LOCAL_CAPTCHA_SECRET") or CAPTCHA_TEST_SECRETS[provider]
+        session.client("ssm").put_parameter(Name=name, Value=secret, Type="SecureString", Overwrite=True)
+        self.settings["CAPTCHA_SECRET_PARAM"] = name
+
+    def invoke_submit(self, request: HttpRequest) -> HttpResponse:
+        """Run the submit function for one HTTP request, as API Gateway's proxy integration would."""
+        request_id = str(uuid.uuid4())
+        try:
+            handler = self._serialised(self.submit)()
+        except HandlerUnavailable as exc:
+            self.log(f"submit function unavailable: {exc} (request {request_id})")
+            return _gateway_error(502, "Internal server error", request_id)
+        event = build_event(request, request_id=request_id, binary_types=self._binary_types)
+        context = LambdaContext(
+            function_name=self.function_name("SubmitConsultationFunction"),
+            aws_request_id=request_id,
+            memory_limit_in_mb=self._memory,
+            timeout_seconds=self._timeout,
+        )
+        try:
+            result = handler(event, context)
+        except Exception as exc:
+            frames = "".join(traceback.format_tb(exc.__traceback__))
+            # The exception's message may quote visitor input: log its type and where it was raised only.
+            self.log(f"submit function error: {type(exc).__name__} (request {request_id})\n{frames}")
+            return _gateway_error(502, "Internal server error", request_id)
+        return _http_response(result, request_id)
+
+    # -- views ----------------------------------------------------------------------------------------------
+    def alerts(self) -> list[DeliveredAlert]:
+        return self._inbox.alerts() if self._inbox is not None else []
+
+    def health(self) -> dict[str, Any]:
+        mapping_stats = dataclasses.asdict(self._mapping.stats) if self._mapping is not None else {}
+        return {
+            "status": "ok",
+            "url": self.base_url,
+            "aws_endpoint": self.aws_endpoint,
+            "region": cfn.LOCAL_REGION,
+            "handlers": {"submit": self.submit.loaded, "alerts": self.alert.loaded},
+            "alerts": len(self.alerts()),
+            "stream": mapping_stats,
+            "faults": [str(rule) for rule in self.fault_rules],
+            "faults_injected": dict(self.faults.injected),
+            "resources": dataclasses.asdict(self.resources) if self.resources else {},
+        }
