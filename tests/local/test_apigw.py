@@ -1,4 +1,4 @@
-"""The API Gateway REST proxy emulation: event shape (against the recorded events in events/) and responses."""
+"""The API Gateway REST proxy emulation: event shape (against the recorded events/) and responses."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
 from leads_local.apigw import HttpRequest, LambdaContext, build_event, http_response
 
 EVENTS = sorted((Path(__file__).resolve().parents[2] / "events").glob("*.json"))
@@ -75,7 +74,11 @@ def test_event_values() -> None:
 def test_repeated_headers_and_query_parameters() -> None:
     request = _request(
         query="a=1&a=2&b=",
-        headers=[("Accept", "text/html"), ("Accept", "application/json"), ("X-Forwarded-For", "198.51.100.7")],
+        headers=[
+            ("Accept", "text/html"),
+            ("Accept", "application/json"),
+            ("X-Forwarded-For", "198.51.100.7"),
+        ],
     )
     event = build_event(request)
     assert event["headers"]["Accept"] == "application/json"  # last value wins
@@ -94,7 +97,8 @@ def test_empty_body_is_none_and_undecodable_body_is_base64() -> None:
 
 
 def test_binary_media_types_are_base64() -> None:
-    event = build_event(_request(body=b"abc", headers=[("Content-Type", "image/png")]), binary_types=["image/*"])
+    request = _request(body=b"abc", headers=[("Content-Type", "image/png")])
+    event = build_event(request, binary_types=["image/*"])
     assert event["isBase64Encoded"] is True
     assert base64.b64decode(event["body"]) == b"abc"
 

@@ -7,7 +7,6 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-
 from leads_local.faults import FaultInjector, FaultSpecError, parse_faults
 
 
@@ -30,7 +29,7 @@ def test_parse_valid_spec() -> None:
     ],
 )
 def test_invalid_spec_names_the_variable(spec: str) -> None:
-    with pytest.raises(FaultSpecError, match="^LOCAL_FAULTS: "):
+    with pytest.raises(FaultSpecError, match=r"^LOCAL_FAULTS: "):
         parse_faults(spec)
 
 
@@ -52,10 +51,9 @@ def test_dynamodb_item_call_raises_the_real_throttling_error(stack: Any) -> None
 
 def test_transactions_throttle_with_throttling_exception(stack: Any) -> None:
     client = _session("dynamodb:*=1").client("dynamodb")
+    item = {"pk": {"S": "a"}, "sk": {"S": "b"}}
     with pytest.raises(ClientError) as caught:
-        client.transact_write_items(
-            TransactItems=[{"Put": {"TableName": stack.table_name, "Item": {"pk": {"S": "a"}, "sk": {"S": "b"}}}}]
-        )
+        client.transact_write_items(TransactItems=[{"Put": {"TableName": stack.table_name, "Item": item}}])
     assert caught.value.response["Error"]["Code"] == "ThrottlingException"
 
 

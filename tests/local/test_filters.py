@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from leads_local.filters import UnsupportedFilter, check_pattern, matches, matches_any
 from leads_local.template import stream_event_source
 
