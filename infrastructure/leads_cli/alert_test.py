@@ -1,0 +1,83 @@
+"""``leads alert-test``: one clearly marked test alert through the real topic and the real renderer.
+
+The alert is rendered by ``leads_core.alerts.render_alert`` from a made-up lead (id ``TEST-...``, no
+person's data, ``minimal`` detail), then marked: the subject starts with ``TEST:``, the email and SMS say it
+is a test that needs no action. It carries the same message attributes as a real alert, so subscription
+filter policies (``priority``) apply to it exactly as to a real one.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, replace
+from typing import Any
+
+from leads_core import aws
+from leads_core.alerts import SMS_MAX_CHARS, SUBJECT_MAX_CHARS, Alert, render_alert
+
+TEST_PREFIX = "TEST:"
+
+
+@dataclass(frozen=True)
+class _RenderSettings:
+    clinic_name: str = "Clinic"
+    alert_detail: str = "minimal"
+
+
+@dataclass(frozen=True)
+class AlertTestResult:
+    lead_id: str
+    subject: str
+    priority: str
+    message_id: str
+    topic_arn: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "lead_id": self.lead_id,
+            "subject": self.subject,
+            "priority": self.priority,
+            "message_id": self.message_id,
+            "topic_arn": self.topic_arn,
+        }
+
+
+def build_test_alert(urgent: bool = False, lead_id: str | None = None) -> Alert:
+    """The marked test alert (pure: no AWS)."""
+    lead_id = lead_id or f"TEST-{secrets.token_hex(4).upper()}"
+    made_up_lead = {
+        "id": lead_id,
+        "status": "new",
+        "service": "other",
+        "location": "test",
+        "referral_type": "self",
+        "preferred_contact": "email",
+        "best_time": "any",
+        "urgent": urgent,
+        "urgent_reasons": ["self_reported"] if urgent else [],
+    }
+    alert = render_alert(made_up_lead, _RenderSettings())
+    notice = f"TEST ALERT from `leads alert-test` ({lead_id}): no one is waiting, no action needed."
+    subject = f"{TEST_PREFIX} {alert.subject}"[:SUBJECT_MAX_CHARS]
+    email = f"{notice}\n\n{alert.email}"
+    sms = f"TEST alert, no action needed. Ref {lead_id}."[:SMS_MAX_CHARS]
+    return replace(alert, subject=subject, email=email, default=email, sms=sms)
+
+
+def publish_test_alert(topic_arn: str, *, urgent: bool = False) -> AlertTestResult:
+    alert = build_test_alert(urgent=urgent)
+    entry = alert.to_publish_entry()
+    response = aws.client("sns").publish(
+        TopicArn=topic_arn,
+        Message=entry["Message"],
+        MessageStructure="json",
+        Subject=entry["Subject"],
+        MessageAttributes=entry["MessageAttributes"],
+    )
+    return AlertTestResult(
+        lead_id=alert.lead_id,
+        subject=alert.subject,
+        priority=alert.priority,
+        message_id=str(response["MessageId"]),
+        topic_arn=topic_arn,
+    )

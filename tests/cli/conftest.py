@@ -1,0 +1,218 @@
+"""Fixtures of the ``leads`` CLI tests: leads stored by the REAL submit handler (events/ as the template of each
+request), the CLI driven through its real entry point (``leads_cli.main:cli``) with resource overrides pointing
+at the moto stack built from template.yaml, and a count of every AWS call the CLI makes."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from itertools import count
+from typing import Any
+
+import pytest
+from boto3.dynamodb.types import TypeDeserializer
+from click.testing import CliRunner, Result
+
+from leads_core import aws
+from tests.conftest import load_event
+
+SUBMIT_DEFAULTS: dict[str, Any] = {
+    "first_name": "Jordan",
+    "last_name": "Sample",
+    "email": "jordan.sample@example.com",
+    "phone": "(630) 555-0199",
+    "preferred_contact": "phone",
+    "best_time": "evening",
+    "service": "anxiety",
+    "location": "naperville",
+    "referral_type": "self",
+    "message": "I would like to talk to someone about panic attacks.",
+    "consent_privacy": True,
+}
+
+
+@dataclass
+class Submitter:
+    """Posts consultation requests through ``submit_consultation.app.lambda_handler``."""
+
+    context: Any
+    _ips: Iterator[int] = field(default_factory=lambda: count(1))
+
+    def __call__(self, **fields: Any) -> str:
+        """Submit ``SUBMIT_DEFAULTS`` updated with ``fields`` (``None`` drops one); return the lead id."""
+        from submit_consultation.app import lambda_handler
+
+        body_fields = {**SUBMIT_DEFAULTS, **fields}
+        body = json.dumps({k: v for k, v in body_fields.items() if v is not None})
+        event = load_event("submit_valid_json")
+        event["body"] = body
+        for headers in (event["headers"], event["multiValueHeaders"]):
+            headers.pop("Content-Length", None)
+        # One source address per submission: the per-address rate limit is not what these tests are about.
+        number = next(self._ips)
+        event["requestContext"]["identity"]["sourceIp"] = f"198.51.{number // 250}.{number % 250 + 1}"
+        event["requestContext"]["requestId"] = f"cli-test-{number}"
+        response = lambda_handler(event, self.context)
+        assert response["statusCode"] == 201, response
+        lead_id = str(json.loads(response["body"])["id"])
+        # created_at has millisecond resolution: keep the order of submissions unambiguous.
+        time.sleep(0.003)
+        return lead_id
+
+
+@pytest.fixture(scope="module")
+def module_stack() -> Iterator[Any]:
+    """One moto world per test module with the table, topic, queue and secret created from template.yaml
+    (``leads_local.template.create_resources``, as the root ``stack`` fixture does): creating them and the
+    clients again for every test would take most of this suite's time budget."""
+    import boto3
+    from moto import mock_aws
+
+    from leads_core import hashing
+    from leads_local.template import create_resources
+
+    aws.reset()
+    hashing.forget_key()
+    with mock_aws():
+        yield create_resources(boto3.Session(region_name="us-east-1"), prefix="cli")
+    aws.reset()
+    hashing.forget_key()
+
+
+def _empty_table(table_name: str) -> None:
+    client = aws.client("dynamodb")
+    kwargs: dict[str, Any] = {"TableName": table_name, "ProjectionExpression": "pk, sk"}
+    while True:
+        page = client.scan(**kwargs)
+        for item in page["Items"]:
+            client.delete_item(TableName=table_name, Key=item)
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _drain_queue(queue_url: str) -> None:
+    sqs = aws.client("sqs")
+    for _ in range(50):
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        if not messages:
+            return
+        for message in messages:
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+@pytest.fixture
+def stack(module_stack: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Overrides the root ``stack`` for these tests: the module's resources, emptied before each test, with
+    the functions' environment set exactly like the root fixture sets it."""
+    from leads_core.settings import load_settings
+
+    _empty_table(module_stack.table_name)
+    _drain_queue(module_stack.alert_failures_queue_url)
+    for name, value in module_stack.function_environment().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("ALLOWED_ORIGINS", "https://www.example-clinic.com,http://127.0.0.1:3000")
+    monkeypatch.setenv("THANK_YOU_URL", "https://www.example-clinic.com/thank-you")
+    monkeypatch.setenv("FORM_URL", "https://www.example-clinic.com/consultation")
+    monkeypatch.setenv("LOCATIONS", "naperville,oak-brook")
+    monkeypatch.setenv("CLINIC_NAME", "Naperville Wellness Clinic")
+    load_settings.cache_clear()
+    yield module_stack
+    load_settings.cache_clear()
+    sns = aws.client("sns")
+    for subscription in sns.list_subscriptions_by_topic(TopicArn=module_stack.topic_arn)["Subscriptions"]:
+        sns.unsubscribe(SubscriptionArn=subscription["SubscriptionArn"])
+
+
+@pytest.fixture
+def submit(stack: Any, lambda_context: Any) -> Submitter:
+    return Submitter(context=lambda_context)
+
+
+class CallLog:
+    """Every AWS operation called through ``leads_core.aws`` (``dynamodb.Query``, ``sts.GetCallerIdentity``...)."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def __call__(self, event_name: str, **_: Any) -> None:
+        self.calls.append(event_name.removeprefix("before-call."))
+
+    def count(self, operation: str) -> int:
+        return self.calls.count(operation)
+
+
+@pytest.fixture
+def aws_calls(stack: Any) -> Iterator[CallLog]:
+    """Registered on the clients ``leads_core.aws`` hands out (the CLI uses them with override targets)."""
+    log = CallLog()
+    clients = [aws.client(service) for service in ("dynamodb", "sts", "secretsmanager", "sns", "sqs")]
+    for client in clients:
+        client.meta.events.register("before-call", log)
+    yield log
+    for client in clients:
+        client.meta.events.unregister("before-call", log)
+
+
+@dataclass
+class Cli:
+    runner: CliRunner
+
+    def __call__(self, *args: str, input: str | None = None) -> Result:
+        from leads_cli.main import cli
+
+        return self.runner.invoke(cli, list(args), input=input, catch_exceptions=False)
+
+    def json(self, *args: str, input: str | None = None) -> Any:
+        """Run with ``--json``; assert exit 0 and that stdout is exactly one JSON document."""
+        result = self(*args, "--json", input=input)
+        assert result.exit_code == 0, (result.exit_code, result.stdout, result.stderr)
+        return json.loads(result.stdout)
+
+
+@pytest.fixture
+def cli_env(stack: Any) -> dict[str, str | None]:
+    return {
+        "LEADS_STACK": None,
+        "LEADS_TABLE": stack.table_name,
+        "LEADS_TOPIC_ARN": stack.topic_arn,
+        "LEADS_QUEUE_URL": stack.alert_failures_queue_url,
+        "LEADS_HASH_KEY_SECRET": stack.hash_key_secret_id,
+        "LEADS_STREAM_ARN": stack.stream_arn,
+        "LEADS_PAGE_SIZE": None,
+    }
+
+
+@pytest.fixture
+def leads(cli_env: dict[str, str | None]) -> Cli:
+    """The CLI, targeting the moto stack through the documented resource overrides."""
+    return Cli(CliRunner(env=cli_env))
+
+
+@pytest.fixture
+def table_items(stack: Any) -> Callable[[], list[dict[str, Any]]]:
+    """Every item of the table (a test-only consistent scan), as plain values."""
+
+    def read() -> list[dict[str, Any]]:
+        client = aws.client("dynamodb")
+        deserializer = TypeDeserializer()
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"TableName": stack.table_name, "ConsistentRead": True}
+        while True:
+            page = client.scan(**kwargs)
+            items.extend({k: deserializer.deserialize(v) for k, v in raw.items()} for raw in page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return items
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    return read
+
+
+def lead_ids(items: list[dict[str, Any]]) -> set[str]:
+    return {str(item["id"]) for item in items if item.get("entity") == "lead"}
+
+
+def audit_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [item for item in items if str(item.get("pk", "")).startswith("AUDIT#")]
