@@ -1,6 +1,8 @@
-"""Fixtures of the ``leads`` CLI tests: leads stored by the REAL submit handler (events/ as the template of each
-request), the CLI driven through its real entry point (``leads_cli.main:cli``) with resource overrides pointing
-at the moto stack built from template.yaml, and a count of every AWS call the CLI makes."""
+"""Fixtures of the ``leads`` CLI tests.
+
+Leads are stored by the REAL submit handler (events/ as the template of each request); the CLI is driven
+through its real entry point (``leads_cli.main:cli``) with resource overrides pointing at the moto stack built
+from template.yaml; every AWS call the CLI makes can be counted."""
 
 from __future__ import annotations
 
@@ -11,11 +13,16 @@ from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
 
+import boto3
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
 from click.testing import CliRunner, Result
+from leads_cli.main import cli
+from leads_core import aws, hashing
+from leads_core.settings import load_settings
+from leads_local.template import create_resources
+from moto import mock_aws
 
-from leads_core import aws
 from tests.conftest import load_event
 
 SUBMIT_DEFAULTS: dict[str, Any] = {
@@ -42,7 +49,8 @@ class Submitter:
 
     def __call__(self, **fields: Any) -> str:
         """Submit ``SUBMIT_DEFAULTS`` updated with ``fields`` (``None`` drops one); return the lead id."""
-        from submit_consultation.app import lambda_handler
+        # The handler module validates its settings at import: import it once the stack's environment is set.
+        from submit_consultation.app import lambda_handler  # noqa: PLC0415
 
         body_fields = {**SUBMIT_DEFAULTS, **fields}
         body = json.dumps({k: v for k, v in body_fields.items() if v is not None})
@@ -67,12 +75,6 @@ def module_stack() -> Iterator[Any]:
     """One moto world per test module with the table, topic, queue and secret created from template.yaml
     (``leads_local.template.create_resources``, as the root ``stack`` fixture does): creating them and the
     clients again for every test would take most of this suite's time budget."""
-    import boto3
-    from moto import mock_aws
-
-    from leads_core import hashing
-    from leads_local.template import create_resources
-
     aws.reset()
     hashing.forget_key()
     with mock_aws():
@@ -107,8 +109,6 @@ def _drain_queue(queue_url: str) -> None:
 def stack(module_stack: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """Overrides the root ``stack`` for these tests: the module's resources, emptied before each test, with
     the functions' environment set exactly like the root fixture sets it."""
-    from leads_core.settings import load_settings
-
     _empty_table(module_stack.table_name)
     _drain_queue(module_stack.alert_failures_queue_url)
     for name, value in module_stack.function_environment().items():
@@ -132,7 +132,7 @@ def submit(stack: Any, lambda_context: Any) -> Submitter:
 
 
 class CallLog:
-    """Every AWS operation called through ``leads_core.aws`` (``dynamodb.Query``, ``sts.GetCallerIdentity``...)."""
+    """Every AWS operation of the ``leads_core.aws`` clients, e.g. ``dynamodb.Query``."""
 
     def __init__(self) -> None:
         self.calls: list[str] = []
@@ -161,8 +161,6 @@ class Cli:
     runner: CliRunner
 
     def __call__(self, *args: str, input: str | None = None) -> Result:
-        from leads_cli.main import cli
-
         return self.runner.invoke(cli, list(args), input=input, catch_exceptions=False)
 
     def json(self, *args: str, input: str | None = None) -> Any:

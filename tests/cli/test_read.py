@@ -77,7 +77,8 @@ def test_list_rejects_unknown_status_and_bad_since(leads: Cli, stack: Any, aws_c
     bad_since = leads("list", "--since", "last tuesday")
 
     assert bad_status.exit_code == 6
-    assert "pending" in bad_status.stderr and bad_status.stdout == ""
+    assert "pending" in bad_status.stderr
+    assert bad_status.stdout == ""
     assert bad_since.exit_code == 2
     assert aws_calls.calls == []
 
@@ -88,7 +89,8 @@ def test_list_human_output_names_the_leads(leads: Cli, submit: Submitter) -> Non
     result = leads("list")
 
     assert result.exit_code == 0
-    assert lead_id in result.stdout and "Rosalind Quill" in result.stdout
+    assert lead_id in result.stdout
+    assert "Rosalind Quill" in result.stdout
 
 
 def test_show_prints_every_submitted_field_and_no_internal_ones(leads: Cli, submit: Submitter) -> None:
@@ -108,7 +110,8 @@ def test_show_prints_every_submitted_field_and_no_internal_ones(leads: Cli, subm
     assert list(lead)[: len(SHOW_FIELDS)] == list(SHOW_FIELDS)
     assert lead["id"] == lead_id
     assert lead["status"] == "new"
-    assert lead["first_name"] == "Jordan" and lead["last_name"] == "Sample"
+    assert lead["first_name"] == "Jordan"
+    assert lead["last_name"] == "Sample"
     assert lead["email"] == "Jordan.Sample@example.com"
     assert lead["phone"] == "+16305550142"
     assert lead["preferred_contact"] == "phone"
@@ -119,7 +122,8 @@ def test_show_prints_every_submitted_field_and_no_internal_ones(leads: Cli, subm
     assert lead["message"] == "I would like to talk to someone about panic attacks."
     assert lead["urgent"] is False
     assert lead["heard_about"] == "Search engine"
-    assert lead["utm_source"] == "google" and lead["utm_campaign"] == "tms-fall"
+    assert lead["utm_source"] == "google"
+    assert lead["utm_campaign"] == "tms-fall"
     assert lead["consent_privacy"] is True
     assert lead["submission_id"] == "show-lead-0001"
     assert lead["created_at"].endswith("Z")
@@ -133,7 +137,8 @@ def test_show_accepts_a_lower_case_id_and_prints_a_table(leads: Cli, submit: Sub
     result = leads("show", lead_id.lower())
 
     assert result.exit_code == 0
-    assert lead_id in result.stdout and "Morgan" in result.stdout
+    assert lead_id in result.stdout
+    assert "Morgan" in result.stdout
 
 
 def test_show_unknown_id_exits_3_and_malformed_id_exits_2_without_calling_aws(
@@ -175,7 +180,8 @@ def test_export_csv_has_a_header_and_stable_columns(leads: Cli, submit: Submitte
     assert records[0]["utm_source"] == "newsletter"
     assert records[0]["message"].startswith("'=")  # a spreadsheet must not run it as a formula
     assert records[0]["urgent"] == "false"
-    assert records[1]["email"] == "" and records[1]["phone"] == "+16305550101"
+    assert records[1]["email"] == ""
+    assert records[1]["phone"] == "+16305550101"
     assert "Exported 2 leads" in result.stderr
 
 
@@ -204,7 +210,8 @@ def test_export_to_a_private_file(leads: Cli, submit: Submitter, tmp_path: Path)
     assert summary == {"rows": 1, "format": "csv", "file": str(target)}
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
     rows = _csv(target.read_text(encoding="utf-8"))
-    assert rows[0] == list(EXPORT_COLUMNS) and rows[1][0] == lead_id
+    assert rows[0] == list(EXPORT_COLUMNS)
+    assert rows[1][0] == lead_id
 
 
 def test_export_json_to_stdout_refuses_csv(leads: Cli) -> None:
