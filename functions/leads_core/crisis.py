@@ -68,12 +68,16 @@ _CRISIS_PHRASES = (
     r"lastimarme",
 )
 _CRISIS = re.compile(r"\b(?:" + "|".join(dict.fromkeys(_CRISIS_PHRASES)) + r")\b")
+_NEGATED_TOPIC = r"(?:suicide|self harm|hurting my ?self|harming my ?self)"
 _NEGATED = re.compile(
     r"\b(?:not|never|no longer|isnt|arent|wasnt|im not|i am not)"
     r" (?:currently |actively |feeling |been |ever been )?suicidal\b"
     r"|\bno (?:current |active |recent )?(?:suicidal (?:thoughts?|ideation|intent|plans?)"
-    r"|(?:thoughts?|ideation|plans?|intent|history) of"
-    r" (?:suicide|self harm|hurting my ?self|harming my ?self))\b"
+    r"|(?:thoughts?|ideation|plans?|intent|history) of "
+    + _NEGATED_TOPIC
+    + r"(?: (?:or|and|nor) "
+    + _NEGATED_TOPIC
+    + r")*)\b"
 )
 _APOSTROPHES = re.compile(r"['\u2019\u2018\u02bc`]")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
