@@ -52,8 +52,8 @@ def banner(stack: LocalStack) -> list[str]:
         f"demo page:   {stack.base_url}/",
         f"staff inbox: {stack.base_url}/_local/inbox   (JSON: {stack.base_url}/_local/alerts)",
     ]
-    if stack.fault_rules:
-        lines.append("LOCAL_FAULTS: " + ", ".join(str(rule) for rule in stack.fault_rules))
+    if stack.faults.rules:
+        lines.append("LOCAL_FAULTS: " + ", ".join(str(rule) for rule in stack.faults.rules))
     lines.append(f"ready: {stack.base_url}")
     return lines
 

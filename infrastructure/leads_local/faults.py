@@ -107,11 +107,15 @@ class FaultInjector:
     """Registers on a boto3 session and answers matching calls with a throttling error at the given rates."""
 
     def __init__(self, rules: tuple[FaultRule, ...], seed: int | None = None) -> None:
-        self.rules = rules
-        self._by_operation = {(r.service, r.operation): r for r in rules}
+        self.set_rules(rules)
         self._random = random.Random(seed)  # noqa: S311 - fault injection, not cryptography
         self._lock = threading.Lock()
         self.injected: Counter[str] = Counter()
+
+    def set_rules(self, rules: tuple[FaultRule, ...]) -> None:
+        """Replace the rules (takes effect on the next call; clients need not be recreated)."""
+        self.rules = rules
+        self._by_operation = {(r.service, r.operation): r for r in rules}
 
     def rule_for(self, service: str, operation: str) -> FaultRule | None:
         return self._by_operation.get((service, operation)) or self._by_operation.get((service, "*"))

@@ -248,8 +248,7 @@ class LocalStack:
     ) -> None:
         self.port = port
         self.aws_port = aws_port
-        self.fault_rules = parse_faults(faults)
-        self.faults = FaultInjector(self.fault_rules, seed=faults_seed)
+        self.faults = FaultInjector(parse_faults(faults), seed=faults_seed)
         self.setting_overrides = dict(settings or {})
         self.prefix = prefix
         self.submit = LazyHandler(SUBMIT_MODULE, submit_handler)
@@ -506,7 +505,7 @@ class LocalStack:
             "handlers": {"submit": self.submit.loaded, "alerts": self.alert.loaded},
             "alerts": len(self.alerts()),
             "stream": mapping_stats,
-            "faults": [str(rule) for rule in self.fault_rules],
+            "faults": [str(rule) for rule in self.faults.rules],
             "faults_injected": dict(self.faults.injected),
             "resources": dataclasses.asdict(self.resources) if self.resources else {},
         }
