@@ -8,8 +8,10 @@ characters (``[A-Za-z0-9_.-[]]``, at most 40 characters, at most 10 such entries
 
 Decisions (documented here because the contract leaves them open):
 
-* ``null`` (JSON) and an empty or all-blank string mean "not given". Any other non-text value where text is
-  expected (number, boolean, list, object) gets the field's sentence.
+* ``null`` (JSON) and an empty or all-blank string mean "not given"; zero-width spaces/joiners and a BOM
+  at either end of a value are trimmed like spaces, and a name made only of invisible characters is
+  missing. Any other non-text value where text is expected (number, boolean, list, object) gets the
+  field's sentence. A body that is not an object gets one sentence under ``_form``.
 * Names (``first_name``, ``last_name``, ``provider_name``, ``provider_practice``): trimmed, inner runs of
   spaces collapsed to one, NFC-normalised. Rejected: C0/C1 control characters (tab, newline, CR, ...),
   line/paragraph separators, bidi embedding/override/isolate controls (U+202A-U+202E, U+2066-U+2069) and
@@ -29,7 +31,7 @@ Decisions (documented here because the contract leaves them open):
 * ``website`` (honeypot) never fails validation; it is kept (truncated) only for ``spam.spam_reasons``.
 
 Cold start: only stdlib and pydantic at import; ``email_validator`` and ``phonenumbers`` are imported on
-first use.
+first use (``warm_up()`` loads them on demand, e.g. in an init phase).
 """
 
 from __future__ import annotations
@@ -112,6 +114,7 @@ CONTACT_ERROR_FIELD = "phone"
 PROVIDER_CONTACT_ERROR_FIELD = "provider_phone"
 UNKNOWN_FIELDS_ERROR_KEY = "_unknown"
 REPEATED_FIELDS_ERROR_KEY = "_repeated"
+FORM_ERROR_KEY = "_form"
 
 # --- sentences (written for a visitor; never a submitted value) --------------------------------------------
 PHONE_EXAMPLE = "(630) 555-0142"
@@ -143,6 +146,7 @@ MSG_REFERRAL_TYPE = "Choose who is making this request: yourself or a healthcare
 MSG_UNKNOWN_FIELD = "This field is not part of the form: {name}."
 MSG_UNKNOWN_FIELDS_GENERIC = "The form sent fields it does not have. Please reload the page and try again."
 MSG_REPEATED_FIELD = "This field was sent more than once."
+MSG_NOT_A_FORM = "The form could not be read. Please reload the page and try again."
 
 
 class _NameSentences:
@@ -176,6 +180,8 @@ _SUBMISSION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 _PHONE_CHARACTERS = re.compile(r"\+?[0-9().\-/ \u00a0]+")
 _REPORTABLE_FIELD_NAME = re.compile(r"[A-Za-z0-9_.\-\[\]]{1,%d}" % MAX_REPORTED_FIELD_NAME_LENGTH)  # noqa: UP031
 _ENUM_SEPARATORS = re.compile(r"[\s\-]+")
+# Invisible characters that copy-paste leaves at the ends of a value (zero-width space/joiners, BOM).
+_EDGE_INVISIBLES = "\u200b\u200c\u200d\u2060\ufeff"
 
 _TRUE_WORDS = frozenset({"on", "true", "1", "yes"})
 _FALSE_WORDS = frozenset({"off", "false", "0", "no", ""})
@@ -257,7 +263,7 @@ class _Reader:
         if not isinstance(raw, str):
             self.fail(field, invalid)
             return None
-        value = raw.strip()
+        value = raw.strip().strip(_EDGE_INVISIBLES).strip()
         return value or None
 
     def name(self, field: str, *, max_length: int) -> str | None:
@@ -269,6 +275,8 @@ class _Reader:
             self.fail(field, sentences.control)
             return None
         value = " ".join(unicodedata.normalize("NFC", value).split())
+        if not any(unicodedata.category(ch)[0] not in "CMZ" for ch in value):
+            return None  # only invisible or combining characters: treated as not given
         if len(value) > max_length:
             self.fail(field, sentences.too_long)
             return None
@@ -385,6 +393,16 @@ def normalise_phone(value: str, default_region: str = "US") -> str | None:
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
+def warm_up() -> None:
+    """Load the lazily imported validators (email_validator, phonenumbers) now instead of on first use.
+
+    Optional: a Lambda init phase, SnapStart hook or the local stack may call it so the first request does not
+    pay their import (email_validator compiles large Unicode regexes on import).
+    """
+    normalise_email("warm.up@example.com")
+    normalise_phone("+16305550142")
+
+
 def location_choices_sentence(locations: Sequence[str]) -> str:
     words = [slug.replace("-", " ").replace("_", " ").title() for slug in locations]
     listed = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
@@ -436,6 +454,8 @@ def parse_submission(fields: Mapping[str, object], *, locations: Sequence[str]) 
     """
     if not locations:
         raise ValueError("locations must list at least one slug")
+    if not isinstance(fields, Mapping):
+        raise ValidationFailed({FORM_ERROR_KEY: MSG_NOT_A_FORM})
     read = _Reader(fields)
 
     first_name = read.name("first_name", max_length=MAX_NAME_LENGTH)

@@ -146,6 +146,22 @@ def test_control_and_bidi_control_characters_in_names_are_rejected(bad: str) -> 
     assert error("first_name", first_name=bad) == sentence
 
 
+@pytest.mark.parametrize("invisible", ["\u200b", "\ufeff", "\u200b\u200d", "\u0301", "\u200e"])
+def test_a_name_of_only_invisible_characters_is_missing(invisible: str) -> None:
+    assert error("first_name", first_name=invisible) == "Enter your first name."
+
+
+def test_copy_paste_invisibles_at_the_ends_are_trimmed() -> None:
+    sub = parse(first_name="\ufeffAnn\u200b", email="\u200bann@example.com\ufeff", phone="\u2060630 555 0142")
+    assert (sub.first_name, sub.email, sub.phone) == ("Ann", "ann@example.com", "+16305550142")
+
+
+@pytest.mark.parametrize("name", ["-", ".", "O'", "Ng"])
+def test_short_or_punctuation_only_names_are_accepted(name: str) -> None:
+    # People with a single name often type "-" or "." as their last name.
+    assert parse(last_name=name).last_name == name
+
+
 def test_trailing_newline_is_trimmed_not_rejected() -> None:
     assert parse(first_name="Ann\n").first_name == "Ann"
 
@@ -336,6 +352,15 @@ def test_location_sentence_with_three_locations() -> None:
 
 def test_default_location_is_the_first_configured() -> None:
     assert parse_submission(fields(), locations=("oak-brook", "naperville")).location == "oak-brook"
+
+
+@pytest.mark.parametrize("body", [["first_name", "Ann"], "first_name=Ann", 42, None])
+def test_a_body_that_is_not_an_object(body: Any) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        parse_submission(body, locations=LOCATIONS)
+    assert caught.value.errors == {
+        "_form": "The form could not be read. Please reload the page and try again."
+    }
 
 
 def test_locations_must_be_configured() -> None:
@@ -679,11 +704,13 @@ def test_digest_is_stable_under_surrounding_whitespace(first: str, spaces: str) 
 
 
 # --- cold start -----------------------------------------------------------------------------------
-def test_import_does_not_load_email_validator_or_phonenumbers() -> None:
+def test_import_does_not_load_email_validator_or_phonenumbers_until_needed() -> None:
     code = (
-        "import sys, leads_core.models, leads_core.spam, leads_core.crisis, leads_core.captcha;"
-        "print(sorted(m for m in ('email_validator', 'phonenumbers', 'urllib.request', 'boto3')"
-        " if m in sys.modules))"
+        "import sys, leads_core.models, leads_core.spam, leads_core.crisis, leads_core.captcha\n"
+        "heavy = ('email_validator', 'phonenumbers', 'urllib.request', 'boto3')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+        "leads_core.models.warm_up()\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
-    assert out.stdout.strip() == "[]"
+    assert out.stdout.splitlines() == ["[]", "['email_validator', 'phonenumbers']"]
