@@ -98,7 +98,7 @@ class AlertInbox:
         *,
         lookup: PublishedLookup = moto_published_message,
         on_alert: Callable[[DeliveredAlert], None] | None = None,
-        poll_interval_seconds: float = 0.1,
+        poll_interval_seconds: float = 0.2,
         log: Callable[[str], None] = print,
     ) -> None:
         self.sqs = sqs_client

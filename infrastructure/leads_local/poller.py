@@ -272,7 +272,7 @@ class StreamPoller:
         self,
         streams_client: Any,
         mapping: EventSourceMapping,
-        poll_interval_seconds: float = 0.1,
+        poll_interval_seconds: float = 0.2,
         forget_iterator: Callable[[str], None] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:

@@ -155,6 +155,11 @@ class _Environment:
         self._saved.clear()
 
 
+def _init_error(module: str, exc: BaseException) -> str:
+    """An import-time failure with its traceback (no request has run yet, so it holds no visitor data)."""
+    return f"{module} failed to import:\n" + "".join(traceback.format_exception(exc)).rstrip()
+
+
 class LazyHandler:
     """Imports ``module.lambda_handler`` on first use (the handler module may not exist yet)."""
 
@@ -177,9 +182,9 @@ class LazyHandler:
                 except ModuleNotFoundError as exc:
                     if exc.name and self.module.startswith(exc.name):
                         raise HandlerUnavailable(f"{self.module} does not exist yet") from None
-                    raise HandlerUnavailable(f"{self.module} failed to import: {type(exc).__name__}") from exc
+                    raise HandlerUnavailable(_init_error(self.module, exc)) from exc
                 except Exception as exc:
-                    raise HandlerUnavailable(f"{self.module} failed to import: {type(exc).__name__}") from exc
+                    raise HandlerUnavailable(_init_error(self.module, exc)) from exc
                 handler = getattr(module, "lambda_handler", None)
                 if not callable(handler):
                     raise HandlerUnavailable(f"{self.module} has no lambda_handler")
@@ -308,7 +313,12 @@ class LocalStack:
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         _check_port_free(self.aws_port, "AWS_PORT")
-        self._http = LocalHTTPServer((HOST, self.port), self)  # binds now: fails fast when PORT is taken
+        try:
+            self._http = LocalHTTPServer((HOST, self.port), self)  # binds now: fails fast when PORT is taken
+        except OSError as exc:
+            raise LocalStackError(
+                f"PORT: cannot serve on {HOST}:{self.port} ({exc.strerror}); choose another"
+            ) from None
         self.port = self._http.server_address[1]
 
         self._moto = _moto_server(self.aws_port)

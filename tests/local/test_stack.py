@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import time
 import urllib.error
 import urllib.parse
@@ -42,6 +43,8 @@ def local() -> Iterator[LocalStack]:
         yield stack
     finally:
         stack.stop()
+    assert "AWS_ENDPOINT_URL" not in os.environ  # the stack put the environment back
+    assert os.environ["AWS_ACCESS_KEY_ID"] == "testing"  # as conftest set it
 
 
 class Reply:
