@@ -70,9 +70,9 @@ class Submitter:
         return lead_id
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def module_stack() -> Iterator[Any]:
-    """One moto world per test module with the table, topic, queue and secret created from template.yaml
+    """One moto world for these CLI tests with the table, topic, queue and secret created from template.yaml
     (``leads_local.template.create_resources``, as the root ``stack`` fixture does): creating them and the
     clients again for every test would take most of this suite's time budget."""
     aws.reset()
