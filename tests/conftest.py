@@ -73,6 +73,16 @@ def aws_mock() -> Iterator[None]:
     hashing.forget_key()
 
 
+_RESOURCE_SESSIONS: list[Any] = []
+
+
+def _resource_session(boto3: Any) -> Any:
+    """One boto3 session for creating test resources (loading service models per test costs seconds)."""
+    if not _RESOURCE_SESSIONS:
+        _RESOURCE_SESSIONS.append(boto3.Session(region_name="us-east-1"))
+    return _RESOURCE_SESSIONS[0]
+
+
 @pytest.fixture
 def stack(aws_mock: None, monkeypatch: pytest.MonkeyPatch) -> Any:
     """Table, topic, queue and secret created from template.yaml, with the functions' environment set."""
@@ -81,7 +91,7 @@ def stack(aws_mock: None, monkeypatch: pytest.MonkeyPatch) -> Any:
     from leads_core.settings import load_settings
     from leads_local.template import create_resources
 
-    resources = create_resources(boto3.Session(region_name="us-east-1"), prefix="test")
+    resources = create_resources(_resource_session(boto3), prefix="test")
     for name, value in resources.function_environment().items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("ALLOWED_ORIGINS", "https://www.example-clinic.com,http://127.0.0.1:3000")
