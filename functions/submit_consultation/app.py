@@ -15,6 +15,7 @@ Logs carry the request id, the lead id, codes and field names, never a submitted
 
 from __future__ import annotations
 
+import logging
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -51,6 +52,11 @@ def submit_settings() -> Settings:
 
 # Fail the function start (Lambda INIT) on a bad setting, with a message naming the variable.
 submit_settings()
+
+# botocore logs whole request parameters (the lead item) at DEBUG; keep the AWS libraries quiet even when the
+# Lambda application log level is DEBUG.
+for _library in ("boto3", "botocore", "urllib3"):
+    logging.getLogger(_library).setLevel(logging.WARNING)
 
 app = APIGatewayRestResolver()
 

@@ -137,6 +137,7 @@ def charset_of(event: Mapping[str, Any]) -> str:
 
 def body_text(event: Mapping[str, Any]) -> str:
     """The body as text: 413 over ``MAX_BODY_BYTES`` (counted in bytes, after base64), 400 if undecodable."""
+    codec = charset_of(event)
     body = event.get("body")
     if body is None:
         return ""
@@ -152,7 +153,7 @@ def body_text(event: Mapping[str, Any]) -> str:
         if len(raw) > MAX_BODY_BYTES:
             raise RequestRejected(413, "size")
         try:
-            return raw.decode(charset_of(event))
+            return raw.decode(codec)
         except UnicodeDecodeError:
             raise RequestRejected(400, "encoding") from None
     if len(body) > MAX_BODY_BYTES:

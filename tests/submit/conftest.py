@@ -50,6 +50,25 @@ class CallCounter:
         self.calls.clear()
 
 
+_SHARED_SESSION: boto3.Session | None = None
+
+
+@pytest.fixture(autouse=True)
+def _reuse_one_boto3_session(request: pytest.FixtureRequest) -> None:
+    """Tests with a ``stack`` share one boto3 session in ``leads_core.aws`` (loading service models is slow).
+
+    moto intercepts every session created after it is imported; ``lead_session`` still gives a test its own
+    session when it registers event hooks.
+    """
+    global _SHARED_SESSION  # noqa: PLW0603
+    if "stack" not in request.fixturenames:
+        return
+    request.getfixturevalue("stack")
+    if _SHARED_SESSION is None:
+        _SHARED_SESSION = boto3.Session()
+    aws.use_session(_SHARED_SESSION)
+
+
 @pytest.fixture
 def lead_session(stack: Any) -> Iterator[Any]:
     """A fresh session in ``leads_core.aws`` (hooks registered on it reach every client created later)."""
