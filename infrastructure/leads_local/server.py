@@ -78,9 +78,10 @@ class LocalHTTPServer(ThreadingHTTPServer):
 class LocalRequestHandler(BaseHTTPRequestHandler):
     server: LocalHTTPServer
     protocol_version = "HTTP/1.1"
-    server_version = "leads-local"
-    sys_version = ""
     timeout = 30
+
+    def version_string(self) -> str:
+        return "leads-local"
 
     def log_message(self, format: str, *args: Any) -> None:
         """No request log: the console carries ids and alert lines only."""
@@ -139,6 +140,7 @@ class LocalRequestHandler(BaseHTTPRequestHandler):
         try:
             body = self._read_body()
         except ValueError:
+            self.close_connection = True
             self._send(_json(400, {"message": "Bad request"}))
             return
         if body is None:
@@ -178,7 +180,13 @@ class LocalRequestHandler(BaseHTTPRequestHandler):
             self._send(_json(200, {"alerts": [a.public() for a in stack.alerts()]}))
             return
         if path == "/_local/inbox":
-            self._send(_text(200, render_inbox(stack.alerts()), "text/html; charset=utf-8"))
+            self._send(
+                _text(
+                    200,
+                    render_inbox(stack.alerts(), sender=stack.topic_display_name),
+                    "text/html; charset=utf-8",
+                )
+            )
             return
         if path == "/_local/health":
             self._send(_json(200, stack.health()))

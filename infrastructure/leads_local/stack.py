@@ -282,6 +282,11 @@ class LocalStack:
         return f"http://{HOST}:{self.port}"
 
     @property
+    def topic_display_name(self) -> str:
+        """The staff topic's ``DisplayName`` (the sender staff see), from the template."""
+        return str(cfn.resource("StaffAlertsTopic").get("Properties", {}).get("DisplayName", "Clinic leads"))
+
+    @property
     def aws_endpoint(self) -> str:
         return f"http://{HOST}:{self.aws_port}"
 
