@@ -115,9 +115,9 @@ class StackProcess:
 
     def stop(self) -> None:
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            self.process.send_signal(signal.SIGTERM)  # memory only: nothing to lose if it must be killed
             try:
-                self.process.wait(15)
+                self.process.wait(5)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(5)
@@ -132,6 +132,7 @@ class Site:
     base_url: str
     aws_endpoint: str
     table_name: str
+    _dynamodb: Any = None
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -157,14 +158,15 @@ class Site:
         import boto3  # noqa: PLC0415 - only the tests that read the table pay for it
         from boto3.dynamodb.types import TypeDeserializer  # noqa: PLC0415
 
-        client = boto3.client(
-            "dynamodb",
-            endpoint_url=self.aws_endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-        item = client.get_item(
+        if self._dynamodb is None:
+            self._dynamodb = boto3.client(
+                "dynamodb",
+                endpoint_url=self.aws_endpoint,
+                region_name="us-east-1",
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+            )
+        item = self._dynamodb.get_item(
             TableName=self.table_name, Key={"pk": {"S": f"LEAD#{lead_id}"}, "sk": {"S": "LEAD"}}
         ).get("Item")
         assert item is not None, f"lead {lead_id} is not in the table"
