@@ -52,7 +52,7 @@ _LINK = re.compile(
     + r")\b(?![.-]?[a-z0-9@])(?:/[^\s<>\"']*)?",
     re.IGNORECASE,
 )
-_MARKUP_LINK = re.compile(r"\[(?:url|link)\s*[=\]]|<a\s[^>]*href", re.IGNORECASE)
+_MARKUP_LINK = re.compile(r"\[(?:url|link)\s*[=\]]|<a\s[^>]{0,200}?href", re.IGNORECASE)
 
 # Marketing offers aimed at the clinic's website. A STRONG phrase is one a patient does not write about
 # themselves; a WEAK one might appear in a patient's story ("I work in SEO") and only counts in numbers.

@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from leads_core.crisis import (
     SUPPORT,
     crisis_reasons,
@@ -13,6 +15,7 @@ from leads_core.crisis import (
     normalise_for_matching,
     visitor_message,
 )
+from leads_core.errors import ValidationFailed
 from leads_core.models import Submission, parse_submission
 
 
@@ -158,3 +161,13 @@ def test_normal_message_confirms_first_and_still_mentions_988() -> None:
     assert visitor_message(False, "Naperville Wellness Clinic") != visitor_message(
         True, "Naperville Wellness Clinic"
     )
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=2000))
+def test_any_message_yields_only_known_codes(message: str) -> None:
+    try:
+        submission = sub(message=message)
+    except ValidationFailed:
+        return
+    assert crisis_reasons(submission) in ([], ["message"])

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from leads_core.models import Submission, parse_submission
 from leads_core.spam import count_links, spam_reasons
 
@@ -174,3 +176,16 @@ def test_reasons_are_ordered_and_unique() -> None:
         )
     )
     assert reasons == ["honeypot", "links", "pattern"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    message=st.text(alphabet=st.sampled_from("ab.-/:@ <>[]=wWhtps1\n"), max_size=2000),
+    name=st.text(alphabet=st.sampled_from("abxX.-1 "), min_size=1, max_size=80).filter(str.strip),
+)
+def test_any_text_yields_only_known_codes(message: str, name: str) -> None:
+    heard_about = message[:100].replace("\n", " ")
+    submission = sub(message=message, heard_about=heard_about, first_name=name, last_name=name)
+    reasons = spam_reasons(submission)
+    assert set(reasons) <= {"links", "pattern"}
+    assert len(reasons) == len(set(reasons))
