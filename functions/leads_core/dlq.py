@@ -1,0 +1,279 @@
+"""The alert function's on-failure queue: list what failed and replay it (``leads dlq list`` / ``leads dlq replay``).
+
+When the stream's retries are exhausted (or a record is too old), Lambda sends its *invocation record* to the
+on-failure destination, not the stream records themselves::
+
+    {"requestContext": {"condition": "RetryAttemptsExhausted", "approximateInvokeCount": 6, ...},
+     "responseContext": {"statusCode": 200, "functionError": null, ...},
+     "timestamp": "2026-11-29T13:50:00.000Z", "version": "1.0",
+     "DDBStreamBatchInfo": {"shardId": "...", "startSequenceNumber": "...", "endSequenceNumber": "...",
+                            "approximateArrivalOfFirstRecord": "...", "approximateArrivalOfLastRecord": "...",
+                            "batchSize": 3, "streamArn": "arn:aws:dynamodb:...:table/.../stream/..."}}
+
+``replay_failures`` reads those records back from the stream (``GetShardIterator AT_SEQUENCE_NUMBER`` then
+``GetRecords`` up to ``endSequenceNumber``), keeps the ones the alert function would alert on, loads each lead's
+*current* item and hands them to ``delivery.deliver`` (so a lead already alerted is suppressed: at most once).
+A message is deleted only when every lead in it is settled: alerted (now or before) or permanently nothing to
+alert (erased lead, spam, a malformed record). Otherwise it is made visible again for the next replay.
+
+Stream records are kept 24 hours: a message older than that can no longer be read back (``unreadable``); it is
+left on the queue and its lead ids have to be found another way (``leads list --status new``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from leads_core import aws
+from leads_core.delivery import (
+    DeliverySettings,
+    MalformedStreamRecord,
+    deliver,
+    lead_from_stream_record,
+    lead_id_of,
+    load_lead,
+)
+from leads_core.errors import StorageUnavailable
+from leads_core.observability import logger
+
+_RECEIVE_BATCH = 10
+_REPLAY_VISIBILITY_SECONDS = 120
+_PEEK_VISIBILITY_SECONDS = 30
+_MAX_PAGES = 100
+_MAX_EMPTY_PAGES = 5
+
+
+@dataclass(frozen=True)
+class FailureBatch:
+    """One on-failure message: which stream records a failed invocation covered. No visitor data."""
+
+    message_id: str
+    stream_arn: str = ""
+    shard_id: str = ""
+    start_sequence_number: str = ""
+    end_sequence_number: str = ""
+    batch_size: int = 0
+    condition: str = ""
+    failed_at: str = ""
+    first_record_at: str = ""
+    last_record_at: str = ""
+    problem: str = ""  # set when the message is not a DynamoDB stream invocation record
+    receipt_handle: str = field(default="", repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("receipt_handle")
+        return data
+
+
+@dataclass
+class ReplayReport:
+    messages: int = 0
+    messages_deleted: int = 0
+    records_read: int = 0
+    published: dict[str, str] = field(default_factory=dict)  # lead id -> SNS message id
+    suppressed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed_lead_ids: list[str] = field(default_factory=list)
+    malformed_records: int = 0
+    unreadable_message_ids: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def parse_failure(message_id: str, body: str, receipt_handle: str = "") -> FailureBatch:
+    try:
+        document = json.loads(body)
+        info = document["DDBStreamBatchInfo"]
+        return FailureBatch(
+            message_id=message_id,
+            stream_arn=str(info.get("streamArn", "")),
+            shard_id=str(info["shardId"]),
+            start_sequence_number=str(info["startSequenceNumber"]),
+            end_sequence_number=str(info["endSequenceNumber"]),
+            batch_size=int(info.get("batchSize", 0)),
+            condition=str(document.get("requestContext", {}).get("condition", "")),
+            failed_at=str(document.get("timestamp", "")),
+            first_record_at=str(info.get("approximateArrivalOfFirstRecord", "")),
+            last_record_at=str(info.get("approximateArrivalOfLastRecord", "")),
+            receipt_handle=receipt_handle,
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return FailureBatch(
+            message_id=message_id,
+            problem="not a DynamoDB stream invocation record",
+            receipt_handle=receipt_handle,
+        )
+
+
+def _receive(queue_url: str, visibility: int, limit: int) -> Iterator[FailureBatch]:
+    sqs = aws.client("sqs")
+    seen: set[str] = set()
+    while len(seen) < limit:
+        messages = sqs.receive_message(
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=min(_RECEIVE_BATCH, limit - len(seen)),
+            VisibilityTimeout=visibility,
+            WaitTimeSeconds=0,
+        ).get("Messages", [])
+        fresh = [m for m in messages if m["MessageId"] not in seen]
+        if not fresh:
+            return
+        for message in fresh:
+            seen.add(message["MessageId"])
+            yield parse_failure(message["MessageId"], message.get("Body", ""), message["ReceiptHandle"])
+
+
+def _make_visible(queue_url: str, batches: list[FailureBatch]) -> None:
+    sqs = aws.client("sqs")
+    for start in range(0, len(batches), _RECEIVE_BATCH):
+        entries = [
+            {"Id": str(index), "ReceiptHandle": batch.receipt_handle, "VisibilityTimeout": 0}
+            for index, batch in enumerate(batches[start : start + _RECEIVE_BATCH])
+        ]
+        if entries:
+            sqs.change_message_visibility_batch(QueueUrl=queue_url, Entries=entries)
+
+
+def list_failures(queue_url: str, *, limit: int = 100) -> list[FailureBatch]:
+    """The failed batches on the queue (up to ``limit``), left on the queue and visible again."""
+    batches = list(_receive(queue_url, _PEEK_VISIBILITY_SECONDS, limit))
+    _make_visible(queue_url, batches)
+    return batches
+
+
+class StreamDataUnavailable(Exception):
+    """The records of a failed batch cannot be read back (trimmed after 24 h, shard or stream gone)."""
+
+
+def read_stream_records(stream_arn: str, shard_id: str, start: str, end: str) -> list[dict[str, Any]]:
+    """The stream records of one shard from ``start`` to ``end`` (sequence numbers, inclusive)."""
+    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+
+    streams = aws.client("dynamodbstreams")
+    last = int(end)
+    records: list[dict[str, Any]] = []
+    try:
+        iterator = streams.get_shard_iterator(
+            StreamArn=stream_arn,
+            ShardId=shard_id,
+            ShardIteratorType="AT_SEQUENCE_NUMBER",
+            SequenceNumber=start,
+        ).get("ShardIterator")
+        empty_pages = 0
+        for _ in range(_MAX_PAGES):
+            if not iterator:
+                break
+            page = streams.get_records(ShardIterator=iterator, Limit=1000)
+            iterator = page.get("NextShardIterator")
+            if not page.get("Records"):
+                empty_pages += 1
+                if empty_pages >= _MAX_EMPTY_PAGES:
+                    break
+                continue
+            for record in page["Records"]:
+                if int(record["dynamodb"]["SequenceNumber"]) > last:
+                    return records
+                records.append(record)
+            if int(page["Records"][-1]["dynamodb"]["SequenceNumber"]) >= last:
+                break
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        if code in {"TrimmedDataAccessException", "ResourceNotFoundException", "ExpiredIteratorException"}:
+            raise StreamDataUnavailable(code) from exc
+        raise StorageUnavailable() from exc
+    except BotoCoreError as exc:
+        raise StorageUnavailable() from exc
+    return records
+
+
+def _leads_of(records: list[dict[str, Any]], report: ReplayReport) -> tuple[list[str], int]:
+    """Lead ids the records announce (in order, distinct) and how many records were malformed."""
+    lead_ids: list[str] = []
+    malformed = 0
+    for record in records:
+        try:
+            lead = lead_from_stream_record(record)
+        except MalformedStreamRecord:
+            malformed += 1
+            continue
+        lead_id = lead_id_of(lead) if lead is not None else None
+        if lead_id and lead_id not in lead_ids:
+            lead_ids.append(lead_id)
+    report.records_read += len(records)
+    return lead_ids, malformed
+
+
+def _replay_one(
+    batch: FailureBatch,
+    stream_arn: str,
+    report: ReplayReport,
+    settings: DeliverySettings | None,
+    emit_metrics: bool,
+) -> bool:
+    """Replay one failed batch; ``True`` when everything in it is settled and the message can go."""
+    records = read_stream_records(stream_arn, batch.shard_id, batch.start_sequence_number, batch.end_sequence_number)
+    lead_ids, malformed = _leads_of(records, report)
+    if malformed:
+        logger.warning("malformed stream records skipped", extra={"message_id": batch.message_id, "count": malformed})
+        report.malformed_records += malformed
+    current: list[Mapping[str, Any]] = []
+    for lead_id in lead_ids:
+        lead = load_lead(lead_id, table_name=settings.table_name if settings else None)
+        if lead is None:
+            report.skipped.append(lead_id)  # erased or expired since: nothing to alert, ever
+        else:
+            current.append(lead)
+    if not current:
+        return True
+    delivered = deliver(current, settings=settings, emit_metrics=emit_metrics)
+    report.published.update(delivered.published)
+    report.suppressed += delivered.suppressed
+    report.skipped += delivered.skipped
+    report.failed_lead_ids += delivered.failed_lead_ids
+    return not delivered.failed_lead_ids
+
+
+def replay_failures(
+    queue_url: str,
+    stream_arn: str | None = None,
+    *,
+    settings: DeliverySettings | None = None,
+    limit: int = 100,
+    emit_metrics: bool = False,
+) -> ReplayReport:
+    """Replay up to ``limit`` failed batches; ``stream_arn`` is used when a message does not name its stream."""
+    report = ReplayReport()
+    keep: list[FailureBatch] = []
+    sqs = aws.client("sqs")
+    for batch in _receive(queue_url, _REPLAY_VISIBILITY_SECONDS, limit):
+        report.messages += 1
+        arn = batch.stream_arn or stream_arn or ""
+        if batch.problem or not arn:
+            logger.warning("on-failure message not replayable", extra={"message_id": batch.message_id})
+            report.unreadable_message_ids.append(batch.message_id)
+            keep.append(batch)
+            continue
+        try:
+            settled = _replay_one(batch, arn, report, settings, emit_metrics)
+        except StreamDataUnavailable as exc:
+            logger.warning(
+                "stream records no longer readable", extra={"message_id": batch.message_id, "error_code": str(exc)}
+            )
+            report.unreadable_message_ids.append(batch.message_id)
+            keep.append(batch)
+            continue
+        except StorageUnavailable:
+            keep.append(batch)
+            continue
+        if settled:
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=batch.receipt_handle)
+            report.messages_deleted += 1
+        else:
+            keep.append(batch)
+    _make_visible(queue_url, keep)
+    return report
