@@ -20,12 +20,16 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import IO, Any
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+WEB_DIR = REPO_ROOT / "web"
+FORM_START = "<!-- consultation-form:start -->"
+FORM_END = "<!-- consultation-form:end -->"
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -63,7 +67,7 @@ def free_port() -> int:
 class StackProcess:
     """``python -m leads_local`` on free ports; ``wait_ready()`` returns its base URL."""
 
-    def __init__(self) -> None:
+    def __init__(self, extra_origins: tuple[str, ...] = ()) -> None:
         self.port = free_port()
         self.aws_port = free_port()
         self.lines: list[str] = []
@@ -72,6 +76,9 @@ class StackProcess:
         self.stderr: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop()
         env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_ENDPOINT_URL")}
         env.update(STACK_SETTINGS, PORT=str(self.port), AWS_PORT=str(self.aws_port), PYTHONUNBUFFERED="1")
+        # The stack's default origins (its own address) plus the embedding test site's.
+        own = (f"http://127.0.0.1:{self.port}", f"http://localhost:{self.port}")
+        env["ALLOWED_ORIGINS"] = ",".join((*own, *extra_origins))
         self.process = subprocess.Popen(
             [sys.executable, "-m", "leads_local"],
             cwd=REPO_ROOT,
@@ -184,9 +191,79 @@ def chromium_executable() -> str:
     return path
 
 
+class EmbeddingSite:
+    """A clinic's own website on another origin, embedding the form the way docs/embedding.md says.
+
+    It hosts copies of form.js and form.css, pastes the snippet of web/form.html with the form's ``action``
+    and ``data-endpoint`` set to the API URL, and sends the CSP that document recommends.
+    """
+
+    def __init__(self) -> None:
+        self.api_url = ""  # set once the local stack is ready
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                """Quiet."""
+
+            def do_GET(self) -> None:
+                assets = {"/assets/form.js": "form.js", "/assets/form.css": "form.css"}
+                if self.path == "/":
+                    body, content_type = site.page().encode(), "text/html; charset=utf-8"
+                elif self.path in assets:
+                    name = assets[self.path]
+                    body = (WEB_DIR / name).read_bytes()
+                    content_type = "text/css" if name.endswith(".css") else "text/javascript"
+                else:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, name="embedding-site", daemon=True)
+        self.thread.start()
+
+    def page(self) -> str:
+        snippet = (WEB_DIR / "form.html").read_text(encoding="utf-8")
+        block = snippet[snippet.index(FORM_START) : snippet.index(FORM_END) + len(FORM_END)]
+        for attribute in ("action", "data-endpoint"):
+            demo_value = f'{attribute}="/consultations"'
+            assert block.count(demo_value) == 1, f"the snippet should have one {demo_value}"
+            block = block.replace(demo_value, f'{attribute}="{self.api_url}"')
+        api_origin = self.api_url.rsplit("/consultations", 1)[0]
+        csp = (
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+            f"connect-src 'self' {api_origin}; form-action 'self' {api_origin}; "
+            "base-uri 'none'; object-src 'none'"
+        )
+        return (
+            '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+            f'<meta http-equiv="Content-Security-Policy" content="{csp}">'
+            '<title>Another clinic site</title><link rel="stylesheet" href="/assets/form.css"></head>'
+            f"<body><main><h1>Contact us</h1>{block}</main>"
+            '<script src="/assets/form.js" defer></script></body></html>'
+        )
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 @pytest.fixture(scope="session")
-def stack_process(chromium_executable: str) -> Iterator[StackProcess]:
-    process = StackProcess()
+def embedding_site(chromium_executable: str) -> Iterator[EmbeddingSite]:
+    embedding = EmbeddingSite()
+    yield embedding
+    embedding.stop()
+
+
+@pytest.fixture(scope="session")
+def stack_process(chromium_executable: str, embedding_site: EmbeddingSite) -> Iterator[StackProcess]:
+    process = StackProcess(extra_origins=(embedding_site.origin,))
     yield process
     process.stop()
 
@@ -202,8 +279,9 @@ def browser(chromium_executable: str, stack_process: StackProcess) -> Iterator[A
 
 
 @pytest.fixture(scope="session")
-def site(stack_process: StackProcess) -> Site:
+def site(stack_process: StackProcess, embedding_site: EmbeddingSite) -> Site:
     base_url = stack_process.wait_ready()
+    embedding_site.api_url = base_url + "/consultations"
     return Site(
         base_url=base_url,
         aws_endpoint=f"http://127.0.0.1:{stack_process.aws_port}",

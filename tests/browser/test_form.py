@@ -146,6 +146,21 @@ def test_without_javascript_the_form_lands_on_the_thank_you_page(
         with_js.close()
 
 
+def test_without_javascript_invalid_answers_get_the_error_page(nojs_page: Page, site: Site) -> None:
+    page = nojs_page
+    page.goto(site.url("/"))
+    fill_person(page, first="Quinn", last="Harper", phone="630-420-9876")
+    page.get_by_label("Text me", exact=True).check()  # without agreeing to texts: only the API can tell
+    page.get_by_label("I agree that the clinic may keep").check()
+    page.get_by_role("button", name="Request consultation").click()
+
+    expect(page.get_by_text("Please agree to receive text messages")).to_be_visible()
+    assert urlsplit(page.url).query == "", "no submitted value may travel in the URL"
+    back = page.get_by_role("link", name="Go back to the form")
+    back.click()
+    page.wait_for_url(site.url("/"))
+
+
 def tab_to(page: Page, name: str, limit: int = 60) -> None:
     """Press Tab until the control named ``name`` (form field name or button text) has focus."""
     for _ in range(limit):
