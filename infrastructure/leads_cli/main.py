@@ -119,6 +119,8 @@ class State:
 
     def target(self) -> Target:
         if self._target is None:
+            if self.target_options.local and self.target_options.stack:
+                raise click.UsageError("pass either --local or --stack NAME, not both")
             self._target = Target(self.target_options)
             self._target.activate()
         return self._target

@@ -82,8 +82,6 @@ class Target:
             if (value := options.overrides.get(name) or env.get(variable, ""))
         }
         stack = options.stack or ("" if options.local else env.get("LEADS_STACK", ""))
-        if options.local and options.stack:
-            raise TargetError("pass either --local or --stack, not both")
         self.local = options.local
         self.stack = stack or None
         self.region = options.region or None

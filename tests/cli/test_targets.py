@@ -1,0 +1,147 @@
+"""How the CLI finds its resources: ``--stack`` (CloudFormation outputs), ``--local`` (the local stack's fixed
+names on ``AWS_PORT``), overrides; and the exit codes when it cannot."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from click.testing import CliRunner
+from leads_core import aws
+from leads_local.template import create_resources
+from moto.server import ThreadedMotoServer
+
+from .conftest import Cli, Submitter
+
+NO_OVERRIDES: dict[str, str | None] = {
+    "LEADS_STACK": None,
+    "LEADS_TABLE": None,
+    "LEADS_TOPIC_ARN": None,
+    "LEADS_QUEUE_URL": None,
+    "LEADS_HASH_KEY_SECRET": None,
+    "LEADS_STREAM_ARN": None,
+}
+
+
+@pytest.fixture
+def bare(stack: Any) -> Iterator[Cli]:
+    """The CLI with no resource overrides; ``--local``/``--stack`` change the process's AWS session and
+    endpoint (a CLI process targets one place), which are put back afterwards."""
+    saved_session = aws.session()
+    saved_endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    yield Cli(CliRunner(env=NO_OVERRIDES))
+    if saved_endpoint is None:
+        os.environ.pop("AWS_ENDPOINT_URL", None)
+    else:
+        os.environ["AWS_ENDPOINT_URL"] = saved_endpoint
+    aws.use_session(saved_session)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _deploy(stack: Any, name: str, outputs: dict[str, str]) -> None:
+    """A CloudFormation stack (in moto) whose outputs name the test's resources, like `sam deploy` makes."""
+    template = {
+        "Parameters": {"ClinicName": {"Type": "String"}, "AlertDetail": {"Type": "String"}},
+        "Resources": {"Placeholder": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": f"{name}-q"}}},
+        "Outputs": {key: {"Value": value} for key, value in outputs.items()},
+    }
+    aws.client("cloudformation").create_stack(
+        StackName=name,
+        TemplateBody=json.dumps(template),
+        Parameters=[
+            {"ParameterKey": "ClinicName", "ParameterValue": "Stack Clinic"},
+            {"ParameterKey": "AlertDetail", "ParameterValue": "minimal"},
+        ],
+    )
+
+
+def test_without_a_target_exits_4(bare: Cli) -> None:
+    result = bare("list")
+
+    assert result.exit_code == 4
+    assert "--local" in result.stderr
+    assert "--stack" in result.stderr
+    assert result.stdout == ""
+
+
+def test_stack_outputs_name_the_resources(bare: Cli, stack: Any, submit: Submitter) -> None:
+    lead_id = submit(submission_id="stack-lead-0001")
+    _deploy(
+        stack,
+        "clinic-leads-prod",
+        {
+            "LeadsTableName": stack.table_name,
+            "StaffAlertsTopicArn": stack.topic_arn,
+            "AlertFailuresQueueUrl": stack.alert_failures_queue_url,
+            "HashKeySecretArn": stack.hash_key_secret_id,
+            "LeadsTableStreamArn": stack.stream_arn,
+        },
+    )
+
+    listed = bare.json("--stack", "clinic-leads-prod", "--region", "us-east-1", "list")
+    shown = bare.json("show", lead_id, "--stack", "clinic-leads-prod")
+    by_env = Cli(CliRunner(env={**NO_OVERRIDES, "LEADS_STACK": "clinic-leads-prod"})).json("list")
+
+    assert [lead["id"] for lead in listed["leads"]] == [lead_id]
+    assert shown["id"] == lead_id
+    assert [lead["id"] for lead in by_env["leads"]] == [lead_id]
+    aws.client("cloudformation").delete_stack(StackName="clinic-leads-prod")
+
+
+def test_unknown_stack_and_missing_output_exit_4(bare: Cli, stack: Any) -> None:
+    _deploy(stack, "clinic-leads-partial", {"LeadsTableName": stack.table_name})
+
+    unknown = bare("list", "--stack", "no-such-stack", "--json")
+    missing_topic = bare("alert-test", "--stack", "clinic-leads-partial")
+
+    assert unknown.exit_code == 4
+    assert "no-such-stack" in json.loads(unknown.stderr)["error"]
+    assert missing_topic.exit_code == 4
+    assert "StaffAlertsTopicArn" in missing_topic.stderr
+    aws.client("cloudformation").delete_stack(StackName="clinic-leads-partial")
+
+
+def test_local_and_stack_together_is_a_usage_error(bare: Cli) -> None:
+    assert bare("list", "--local", "--stack", "clinic").exit_code == 2
+
+
+def test_local_stack_not_running_exits_5(bare: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_PORT", str(_free_port()))
+
+    result = bare("--local", "list")
+
+    assert result.exit_code == 5
+    assert "make run" in result.stderr
+
+
+def test_local_target_uses_the_local_stack_names(
+    bare: Cli, stack: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Against a moto server on AWS_PORT holding resources named like `make run` names them."""
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        local = create_resources(boto3.Session(region_name="us-east-1"), prefix="clinic-leads-local")
+        monkeypatch.setenv("AWS_PORT", str(port))
+
+        listed = bare.json("--local", "list")
+        failures = bare.json("--local", "dlq", "list")
+        published = bare.json("--local", "alert-test")
+
+        assert listed == {"leads": [], "count": 0, "truncated": False}
+        assert failures == {"failures": [], "count": 0}
+        assert published["topic_arn"] == local.topic_arn
+        assert published["lead_id"].startswith("TEST-")
+    finally:
+        server.stop()
