@@ -1,4 +1,4 @@
-"""The submit function end to end: API Gateway events from events/ -> real handler -> moto table, read back."""
+"""The submit function end to end: events from events/ -> the real handler -> moto table, read back."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-
+from leads_core import pages
 from leads_core.settings import load_settings
+
 from tests.conftest import load_event
 from tests.submit.conftest import (
     FaultInjector,
@@ -164,8 +165,6 @@ def test_invalid_plain_form_gets_an_escaped_html_page(invoke: Invoker, table_ite
 
 
 def test_html_page_escapes_what_it_shows() -> None:
-    from leads_core import pages
-
     html = pages.error_page(
         "T", "<b>summary</b>", {"x[1]": "<img src=x onerror=alert(1)>"}, "https://a/?q=\"'<"
     )
@@ -575,7 +574,7 @@ def test_booleans_in_odd_spellings_are_accepted(invoke: Invoker, table_items: It
 
 def test_html_and_script_in_every_field(invoke: Invoker, table_items: Items) -> None:
     script = "<script>alert(document.cookie)</script>"
-    every_field = {name: script for name in body_of("submit_valid_json")}
+    every_field = dict.fromkeys(body_of("submit_valid_json"), script)
     rejected = invoke(with_body(load_event("submit_valid_json"), every_field))
     assert rejected["statusCode"] == 422
     assert "<script" not in rejected["body"]
