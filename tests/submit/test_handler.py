@@ -633,3 +633,18 @@ def test_repeated_keys_with_changed_payload(invoke: Invoker, table_items: Items)
     same_twice["body"] += "&first_name=Riley"
     assert invoke(same_twice)["statusCode"] == 303
     assert len(leads_in(table_items())) == 1
+
+
+def test_a_bug_answers_500_without_echoing_anything(
+    invoke: Invoker, table_items: Items, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("Jordan.Sample@Example.COM")  # a bug whose message quotes input
+
+    monkeypatch.setattr(invoke.app.crisis, "crisis_reasons", broken)
+    response = invoke(load_event("submit_valid_json"))
+    assert response["statusCode"] == 500
+    assert "Jordan" not in response["body"]
+    assert set(response_json(response)) == {"message", "errors"}
+    assert_policy_headers(response)
+    assert table_items() == []
