@@ -402,8 +402,8 @@ class LeadAdmin:
         complete = False
         try:
             for lead in self.iter_leads(status=status, since=since):
+                rows += 1  # counted when handed out: a consumer that stops early still had this row
                 yield export_row(lead)
-                rows += 1
             complete = True
         finally:
             self.record_audit(
