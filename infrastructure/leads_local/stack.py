@@ -20,6 +20,7 @@ import os
 import socket
 import threading
 import traceback
+import urllib.request
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -333,6 +334,7 @@ class LocalStack:
                 f"AWS_PORT: could not start the local AWS endpoint: {self._moto.startup_error}"
             )
         self.aws_port = self._moto.get_host_and_port()[1]
+        self._reset_emulator()  # moto's state is per process: start from an empty account
 
         for name in _DROPPED_AWS_VARIABLES:
             self._env.drop(name)
@@ -423,10 +425,18 @@ class LocalStack:
             self._http = None
         if self._moto is not None:
             with contextlib.suppress(Exception):
+                self._reset_emulator()  # the data is gone when the stack stops
                 self._moto.stop()
             self._moto = None
         self._env.restore()
         self._reset_handler_caches(None)
+
+    def _reset_emulator(self) -> None:
+        """Empty every moto backend through the server's own reset endpoint."""
+        url = f"{self.aws_endpoint}/moto-api/reset"  # our own local server
+        request = urllib.request.Request(url, data=b"", method="POST")  # noqa: S310
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            response.read()
 
     # -- handlers -------------------------------------------------------------------------------------------
     def _serialised(self, loader: LazyHandler) -> Callable[[], Handler]:
