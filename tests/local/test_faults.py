@@ -6,6 +6,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 from leads_local.faults import FaultInjector, FaultSpecError, parse_faults
 
@@ -40,11 +41,17 @@ def _session(spec: str, seed: int | None = 1) -> Any:
 
 
 def test_dynamodb_item_call_raises_the_real_throttling_error(stack: Any) -> None:
-    client = _session("dynamodb:PutItem=1").client("dynamodb")
+    session = boto3.Session(region_name="us-east-1")
+    injector = FaultInjector(parse_faults("dynamodb:PutItem=1"))
+    injector.install(session)
+    client = session.client("dynamodb", config=Config(retries={"mode": "standard", "max_attempts": 3}))
     item = {"pk": {"S": "X"}, "sk": {"S": "Y"}}
     with pytest.raises(client.exceptions.ProvisionedThroughputExceededException) as caught:
         client.put_item(TableName=stack.table_name, Item=item)
     assert caught.value.response["Error"]["Code"] == "ProvisionedThroughputExceededException"
+    assert injector.injected == {
+        "dynamodb:PutItem": 1
+    }  # answered before the endpoint: botocore did not retry
     # Other operations are untouched, and nothing was written.
     assert "Item" not in client.get_item(TableName=stack.table_name, Key=item)
 
