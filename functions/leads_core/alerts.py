@@ -362,8 +362,10 @@ def render_subject(facts: _Facts, clinic_name: str) -> str:
     base = _shorten(to_ascii_line(base), SUBJECT_MAX_CHARS)
     clinic = to_ascii_line(clinic_name)
     room = SUBJECT_MAX_CHARS - len(base) - len(" | ")
-    if clinic and room >= 4:
-        return f"{base} | {_shorten(clinic, room)}"
+    if clinic and len(clinic) <= room:
+        return f"{base} | {clinic}"
+    if clinic and room >= 16:
+        return f"{base} | {_shorten(clinic, room - 3)}..."
     return base
 
 
@@ -407,7 +409,7 @@ def render_sms(lead: Mapping[str, Any], facts: _Facts, detail: str, clinic_name:
         if with_callback and callback_exact:
             how = f"{verb} {sms_value}"
         elif show_contact and value:
-            how = f"{verb} - details in email"
+            how = f"{verb} (see the email alert)"
         elif show_contact and _text(lead, "referral_type") == "provider":
             how = "provider referral - details in email"
         else:
@@ -416,13 +418,13 @@ def render_sms(lead: Mapping[str, Any], facts: _Facts, detail: str, clinic_name:
         text = f"{head}: {who}, {when}. {what}. Ref {facts.lead_id}."
         return f"{text} {clinic}" if with_clinic and clinic else text
 
+    # Degrade in order: the clinic's name, then the person's name, and only then the callback itself.
     for with_callback in (True, False):
         for with_clinic in (True, False):
             for limit in name_limits:
                 candidate = compose(limit, with_clinic, with_callback)
                 if len(candidate) <= SMS_MAX_CHARS:
                     return candidate
-        name_limits = [0]
     # Unreachable with sane ids and slugs; still never more than one segment.
     return compose(0, False, False)[:SMS_MAX_CHARS]
 

@@ -1,4 +1,4 @@
-"""The alert function's on-failure queue: list what failed and replay it (``leads dlq list`` / ``leads dlq replay``).
+"""The alert function's on-failure queue: list and replay what failed (``leads dlq list`` / ``replay``).
 
 When the stream's retries are exhausted (or a record is too old), Lambda sends its *invocation record* to the
 on-failure destination, not the stream records themselves::
@@ -11,10 +11,11 @@ on-failure destination, not the stream records themselves::
                             "batchSize": 3, "streamArn": "arn:aws:dynamodb:...:table/.../stream/..."}}
 
 ``replay_failures`` reads those records back from the stream (``GetShardIterator AT_SEQUENCE_NUMBER`` then
-``GetRecords`` up to ``endSequenceNumber``), keeps the ones the alert function would alert on, loads each lead's
-*current* item and hands them to ``delivery.deliver`` (so a lead already alerted is suppressed: at most once).
-A message is deleted only when every lead in it is settled: alerted (now or before) or permanently nothing to
-alert (erased lead, spam, a malformed record). Otherwise it is made visible again for the next replay.
+``GetRecords`` up to ``endSequenceNumber``), keeps the ones the alert function would alert on, loads each
+lead's *current* item and hands them to ``delivery.deliver`` (so a lead already alerted is suppressed: at most
+once). A message is deleted only when every lead in it is settled: alerted (now or before) or permanently
+nothing to alert (erased lead, spam, a malformed record). Otherwise it is made visible again for the next
+replay.
 
 Stream records are kept 24 hours: a message older than that can no longer be read back (``unreadable``); it is
 left on the queue and its lead ids have to be found another way (``leads list --status new``).
@@ -216,10 +217,14 @@ def _replay_one(
     emit_metrics: bool,
 ) -> bool:
     """Replay one failed batch; ``True`` when everything in it is settled and the message can go."""
-    records = read_stream_records(stream_arn, batch.shard_id, batch.start_sequence_number, batch.end_sequence_number)
+    records = read_stream_records(
+        stream_arn, batch.shard_id, batch.start_sequence_number, batch.end_sequence_number
+    )
     lead_ids, malformed = _leads_of(records, report)
     if malformed:
-        logger.warning("malformed stream records skipped", extra={"message_id": batch.message_id, "count": malformed})
+        logger.warning(
+            "malformed stream records skipped", extra={"message_id": batch.message_id, "count": malformed}
+        )
         report.malformed_records += malformed
     current: list[Mapping[str, Any]] = []
     for lead_id in lead_ids:
@@ -246,7 +251,7 @@ def replay_failures(
     limit: int = 100,
     emit_metrics: bool = False,
 ) -> ReplayReport:
-    """Replay up to ``limit`` failed batches; ``stream_arn`` is used when a message does not name its stream."""
+    """Replay up to ``limit`` failed batches (``stream_arn``: for messages that do not name their stream)."""
     report = ReplayReport()
     keep: list[FailureBatch] = []
     sqs = aws.client("sqs")
@@ -262,7 +267,8 @@ def replay_failures(
             settled = _replay_one(batch, arn, report, settings, emit_metrics)
         except StreamDataUnavailable as exc:
             logger.warning(
-                "stream records no longer readable", extra={"message_id": batch.message_id, "error_code": str(exc)}
+                "stream records no longer readable",
+                extra={"message_id": batch.message_id, "error_code": str(exc)},
             )
             report.unreadable_message_ids.append(batch.message_id)
             keep.append(batch)

@@ -1,0 +1,361 @@
+"""The renderer on its own (no AWS): subject, SMS and email rules, detail levels, hostile input."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+import zoneinfo
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from leads_core.alerts import (
+    GSM7_BASIC,
+    GSM7_BASIC_TABLE,
+    Alert,
+    is_single_gsm7_segment,
+    is_valid_subject,
+    render_alert,
+    to_sms_text,
+)
+
+from tests.alerts.conftest import lead_item
+
+
+@dataclass(frozen=True)
+class AlertConfig:
+    clinic_name: str = "Naperville Wellness Clinic"
+    alert_detail: str = "contact"
+
+
+CONTACT = AlertConfig()
+
+HOSTILE_NAMES = [
+    "Maria\nLopez",
+    "Maria\r\nLopez",
+    "Carriage\rReturn",
+    "Tab\tbed",
+    "José",
+    "Zoë",
+    "Straße",
+    "Ñúñez-Øster",
+    "Łukasz Żółć",
+    "Dvořák",
+    "Ægir Þórsson",
+    "O’Brien",
+    "“Quoted” Name",
+    "Anne–Marie — Smith",
+    "😀😀😀",
+    "Emoji 🙂 Person 👩‍👩‍👧",
+    "محمد عبد الله",
+    "שָׁלוֹם",
+    "\u202eevil\u202c",
+    "RTL\u200fmark\u200e",
+    "Zero\u200bWidth",
+    "李小龍",
+    "Nguyễn Thị Minh Khai",
+    "<script>alert(1)</script>",
+    '<b onmouseover="x">Bold</b>',
+    "&amp; &lt;tag&gt;",
+    "[brackets] {braces} |pipe| ^caret^ ~tilde~ \\back\\ €euro `tick`",
+    "Robert'); DROP TABLE leads;--",
+    "A" * 80,
+    "Wolfeschlegelsteinhausenbergerdorff" * 2 + "Jr",
+    "  leading and trailing  ",
+    "\x00\x01\x07control\x1b[31m",
+    "ﬁnancial ｆｕｌｌｗｉｄｔｈ",
+    "Ｍａｒｉａ",
+    "\u0301\u0301combining",
+    "Mary Ann St. John-Smythe",
+    "URGENT: call 911",
+    "x",
+]
+HOSTILE_MESSAGES = [
+    "Line one\nLine two\r\nLine three\rfour\t\ttab",
+    "<html><body onload=alert(1)>hi</body></html>",
+    "😀" * 500,
+    "A" * 2000,
+    "محمد " * 300,
+    "\u202e" + "reversed text",
+]
+
+
+def _render(lead: dict[str, Any], config: AlertConfig = CONTACT) -> Alert:
+    return render_alert(lead, config)
+
+
+def _assert_channel_rules(alert: Alert) -> None:
+    assert is_valid_subject(alert.subject), alert.subject
+    assert "\n" not in alert.subject
+    assert "\r" not in alert.subject
+    assert is_single_gsm7_segment(alert.sms), alert.sms
+    assert alert.sms.strip() == alert.sms
+    assert f"Ref {alert.lead_id}." in alert.sms
+    for line in alert.email.splitlines():
+        assert all(unicodedata.category(c)[0] != "C" for c in line), repr(line)
+
+
+def test_gsm7_basic_table_is_the_128_code_points_of_gsm_03_38() -> None:
+    assert len(GSM7_BASIC_TABLE) == 128
+    assert len(set(GSM7_BASIC_TABLE)) == 128
+    assert GSM7_BASIC_TABLE[0x00] == "@"
+    assert GSM7_BASIC_TABLE[0x02] == "$"
+    assert GSM7_BASIC_TABLE[0x11] == "_"
+    assert GSM7_BASIC_TABLE[0x1B] == "\x1b"  # escape to the extension table: never sent
+    assert GSM7_BASIC_TABLE[0x24] == "¤"
+    assert GSM7_BASIC_TABLE[0x40] == "¡"
+    assert GSM7_BASIC_TABLE[0x60] == "¿"
+    assert GSM7_BASIC_TABLE[0x7F] == "à"
+    for extension_char in "[]{}|^~\\€":
+        assert extension_char not in GSM7_BASIC
+    assert "`" not in GSM7_BASIC
+    assert "\x1b" not in GSM7_BASIC
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("José", "Jose"),
+        ("Zoë", "Zoe"),
+        ("Straße", "Strasse"),
+        ("O’Brien", "O'Brien"),
+        ("“Hi”", '"Hi"'),
+        ("Anne–Marie—Smith", "Anne-Marie-Smith"),
+        ("Emoji 🙂 Person", "Emoji Person"),
+        ("محمد", ""),
+        ("\u202eevil\u202c", "evil"),
+        ("Tab\tand\nnewline", "Tab and newline"),
+        ("ｆｕｌｌ", "full"),
+        ("{x}|[y]", "(x)/(y)"),
+    ],
+)
+def test_sms_transliteration(raw: str, expected: str) -> None:
+    assert to_sms_text(raw) == expected
+
+
+def test_contact_alert_reads_well() -> None:
+    lead = lead_item(
+        id="7K3M9Q2XAB",
+        first_name="José",
+        last_name="Núñez",
+        created_at="2026-11-29T13:45:12.345Z",
+        service="depression",
+        best_time="evening",
+    )
+    alert = _render(lead)
+
+    assert alert.subject == "New consultation request 7K3M9Q2XAB - Naperville | Naperville Wellness Clinic"
+    assert alert.sms == (
+        "New consultation request: Jose N. - call +16305550123, evenings. Depression, Naperville. "
+        "Ref 7K3M9Q2XAB. Naperville Wellness Clinic"
+    )
+    assert "Name:             José N." in alert.email
+    assert "Phone:            +16305550123" in alert.email
+    assert "Received:         Sun 29 Nov 2026, 7:45 AM CST (America/Chicago)" in alert.email
+    assert "leads show 7K3M9Q2XAB" in alert.email
+    assert "struggling" not in alert.email  # the message is `full` detail only
+    assert alert.priority == "normal"
+    assert alert.attributes == {
+        "lead_id": "7K3M9Q2XAB",
+        "location": "naperville",
+        "service": "depression",
+        "priority": "normal",
+        "referral_type": "self",
+    }
+
+
+def test_publish_entry_shape() -> None:
+    alert = _render(lead_item(id="7K3M9Q2XAB"))
+    entry = alert.to_publish_entry()
+    assert entry["Id"] == "7K3M9Q2XAB"
+    assert entry["MessageStructure"] == "json"
+    assert entry["Subject"] == alert.subject
+    assert json.loads(entry["Message"]) == {"default": alert.email, "email": alert.email, "sms": alert.sms}
+    assert {
+        k: v["StringValue"] for k, v in entry["MessageAttributes"].items() if not k.startswith("AWS.")
+    } == (alert.attributes)
+    assert all(v["DataType"] == "String" for v in entry["MessageAttributes"].values())
+
+
+def test_urgent_comes_first_everywhere() -> None:
+    alert = _render(lead_item(urgent=True, in_crisis=True, urgent_reasons=["self_reported", "message"]))
+    assert alert.priority == "urgent"
+    assert alert.attributes["priority"] == "urgent"
+    assert alert.subject.startswith("URGENT: ")
+    assert alert.sms.startswith("URGENT")
+    first_line = alert.email.splitlines()[0]
+    assert first_line.startswith("URGENT")
+    assert "988" in alert.email
+    assert "911" in alert.email
+    assert "their message reads as a crisis" in alert.email
+
+
+def test_minimal_detail_names_nobody_and_gives_no_contact() -> None:
+    lead = lead_item(
+        first_name="Dana", last_name="Whitfield", email="dana@example.com", preferred_contact="email"
+    )
+    alert = _render(lead, AlertConfig(alert_detail="minimal"))
+    for part in (alert.email, alert.sms, alert.subject):
+        for value in ("Dana", "Whitfield", "dana@example.com", "+16305550123", "panic"):
+            assert value not in part
+    assert "prefers email" in alert.sms
+    assert "Anxiety, Naperville" in alert.sms
+    assert "mornings" in alert.sms
+    assert "Prefers:          email" in alert.email
+
+
+def test_full_detail_adds_name_message_provider_and_attribution_to_the_email_only() -> None:
+    lead = lead_item(
+        first_name="Dana",
+        last_name="Whitfield",
+        referral_type="provider",
+        provider_name="Dr. Alan Grant",
+        provider_practice="Grant Family Medicine",
+        provider_phone="+16305559876",
+        message="Referred for\nongoing anxiety.",
+        heard_about="My doctor",
+        attribution={"utm_source": "google", "utm_campaign": "fall"},
+    )
+    alert = _render(lead, AlertConfig(alert_detail="full"))
+    assert "Dana Whitfield" in alert.email
+    assert "  | Referred for\n  | ongoing anxiety." in alert.email
+    assert "Dr. Alan Grant" in alert.email
+    assert "Grant Family Medicine" in alert.email
+    assert "utm_campaign:     fall" in alert.email
+    assert "My doctor" in alert.email
+    for value in ("Whitfield", "Referred", "Alan Grant", "google", "doctor"):
+        assert value not in alert.sms
+    assert "Dana W." in alert.sms
+
+
+@pytest.mark.parametrize(
+    ("preferred", "expected"),
+    [
+        ("phone", "call +16305550123"),
+        ("text", "text +16305550123"),
+        ("email", "email maria.lopez@example.com"),
+    ],
+)
+def test_sms_gives_the_callback_of_the_preferred_method(preferred: str, expected: str) -> None:
+    assert expected in _render(lead_item(preferred_contact=preferred, consent_sms=True)).sms
+
+
+def test_an_email_that_is_not_sms_safe_is_not_mangled_into_the_sms() -> None:
+    lead = lead_item(email="o{brien}|x@example.com", preferred_contact="email")
+    alert = _render(lead)
+    assert "email (see the email alert)" in alert.sms
+    assert "o{brien}|x@example.com" in alert.email
+
+
+def test_missing_and_odd_typed_fields_still_render() -> None:
+    lead: dict[str, Any] = {
+        "id": "7K3M9Q2XAB",
+        "urgent": Decimal(1),
+        "service": ["anxiety"],
+        "location": None,
+        "created_at": "not a date",
+        "urgent_reasons": "self_reported",
+        "attribution": "utm_source=x",
+    }
+    alert = _render(lead, AlertConfig(alert_detail="full"))
+    _assert_channel_rules(alert)
+    assert alert.priority == "normal"  # only a real boolean true is urgent
+    assert alert.attributes["service"] == "other"
+    assert "Received:         unknown" in alert.email
+
+
+@pytest.mark.parametrize("detail", ["minimal", "contact", "full"])
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_hostile_names_keep_every_channel_valid(name: str, detail: str) -> None:
+    lead = lead_item(
+        first_name=name, last_name=name, message=HOSTILE_MESSAGES[len(name) % len(HOSTILE_MESSAGES)]
+    )
+    alert = _render(lead, AlertConfig(alert_detail=detail, clinic_name=name[:60] or "Clinic"))
+    _assert_channel_rules(alert)
+    if detail != "minimal" and to_sms_text(name):
+        assert to_sms_text(name)[0] in alert.sms  # the person is still named, shortened if need be
+
+
+@pytest.mark.parametrize("message", HOSTILE_MESSAGES)
+def test_hostile_messages_stay_out_of_sms_and_are_quoted_in_the_email(message: str) -> None:
+    alert = _render(lead_item(message=message), AlertConfig(alert_detail="full"))
+    _assert_channel_rules(alert)
+    assert "Their message" in alert.email
+    quoted = [line for line in alert.email.splitlines() if line.startswith("  |")]
+    assert quoted
+    assert sum(len(line) for line in quoted) <= 2000 + 5 * len(quoted)
+
+
+def test_longest_names_are_shortened_so_the_sms_still_reads() -> None:
+    lead = lead_item(
+        first_name="Bartholomew-Maximilian Alexander Christopher Jonathan Fitzgerald Wolfeschlegelstein",
+        last_name="Featherstonehaugh",
+        email="b" * 60 + "@example.com",
+        preferred_contact="email",
+        urgent=True,
+        location="oak-brook-west-lakes-and-prairie-fields",
+    )
+    alert = _render(lead, AlertConfig(clinic_name="The Very Long Name Behavioral Health and Wellness Center"))
+    _assert_channel_rules(alert)
+    assert alert.sms.startswith("URGENT")
+    assert "F." in alert.sms
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    first=st.text(max_size=80),
+    last=st.text(max_size=80),
+    message=st.text(max_size=2000),
+    clinic=st.text(min_size=1, max_size=60),
+    email_local=st.text(alphabet=st.characters(codec="ascii"), min_size=1, max_size=64),
+    preferred=st.sampled_from(["phone", "text", "email", "fax", ""]),
+    detail=st.sampled_from(["minimal", "contact", "full"]),
+    urgent=st.booleans(),
+)
+def test_property_every_alert_is_within_the_channel_rules_and_names_no_one_in_subject_or_attributes(
+    first: str,
+    last: str,
+    message: str,
+    clinic: str,
+    email_local: str,
+    preferred: str,
+    detail: str,
+    urgent: bool,
+) -> None:
+    config = AlertConfig(clinic_name=clinic, alert_detail=detail)
+    lead = lead_item(
+        id="7K3M9Q2XAB",
+        first_name=first,
+        last_name=last,
+        message=message,
+        email=f"{email_local}@example.com",
+        preferred_contact=preferred,
+        urgent=urgent,
+    )
+    alert = _render(lead, config)
+    _assert_channel_rules(alert)
+    assert "Ref 7K3M9Q2XAB." in alert.sms
+
+    # Subject and attributes do not depend on any visitor value at all.
+    anonymous = lead_item(id="7K3M9Q2XAB", first_name="A", last_name="B", message="", urgent=urgent)
+    anonymous.update(email="a@example.com", preferred_contact=preferred)
+    reference = _render(anonymous, config)
+    assert alert.subject == reference.subject
+    assert alert.attributes == reference.attributes
+    # The SMS never carries the message text.
+    words = [w for w in to_sms_text(message).split() if len(w) >= 12]
+    for word in words:
+        if word not in to_sms_text(f"{first} {last} {clinic} {email_local}"):
+            assert word not in alert.sms
+
+
+def test_times_fall_back_to_utc_without_a_tz_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    def missing(_: str) -> Any:
+        raise zoneinfo.ZoneInfoNotFoundError("no tzdata")
+
+    monkeypatch.setattr(zoneinfo, "ZoneInfo", missing)
+    alert = _render(lead_item(created_at="2026-11-29T13:45:12.345Z"))
+    assert "Received:         Sun 29 Nov 2026, 1:45 PM UTC (UTC)" in alert.email
