@@ -42,7 +42,7 @@ class AlertTestResult:
         }
 
 
-def build_test_alert(urgent: bool = False, lead_id: str | None = None) -> Alert:
+def build_test_alert(urgent: bool = False, lead_id: str | None = None, clinic_name: str = "Clinic") -> Alert:
     """The marked test alert (pure: no AWS)."""
     lead_id = lead_id or f"TEST-{secrets.token_hex(4).upper()}"
     made_up_lead = {
@@ -56,7 +56,7 @@ def build_test_alert(urgent: bool = False, lead_id: str | None = None) -> Alert:
         "urgent": urgent,
         "urgent_reasons": ["self_reported"] if urgent else [],
     }
-    alert = render_alert(made_up_lead, _RenderSettings())
+    alert = render_alert(made_up_lead, _RenderSettings(clinic_name=clinic_name))
     notice = f"TEST ALERT from `leads alert-test` ({lead_id}): no one is waiting, no action needed."
     subject = f"{TEST_PREFIX} {alert.subject}"[:SUBJECT_MAX_CHARS]
     email = f"{notice}\n\n{alert.email}"
@@ -64,8 +64,10 @@ def build_test_alert(urgent: bool = False, lead_id: str | None = None) -> Alert:
     return replace(alert, subject=subject, email=email, default=email, sms=sms)
 
 
-def publish_test_alert(topic_arn: str, *, urgent: bool = False) -> AlertTestResult:
-    alert = build_test_alert(urgent=urgent)
+def publish_test_alert(
+    topic_arn: str, *, urgent: bool = False, clinic_name: str = "Clinic"
+) -> AlertTestResult:
+    alert = build_test_alert(urgent=urgent, clinic_name=clinic_name)
     entry = alert.to_publish_entry()
     response = aws.client("sns").publish(
         TopicArn=topic_arn,

@@ -582,9 +582,8 @@ def alert_test(state: State, urgent: bool) -> None:
     """Publish a clearly marked TEST alert to the staff topic (checks email/SMS delivery)."""
     from leads_cli.alert_test import publish_test_alert  # noqa: PLC0415
 
-    target = state.target()
-    topic_arn = target.resource("topic")
-    result = publish_test_alert(topic_arn, urgent=urgent)
+    settings = state.target().alert_settings()
+    result = publish_test_alert(settings.topic_arn, urgent=urgent, clinic_name=settings.clinic_name)
     state.admin().record_audit(
         state.actor(),
         "alert_test",

@@ -53,6 +53,7 @@ def test_alert_test_publishes_one_marked_normal_alert(
     assert result["lead_id"].startswith("TEST-")
     assert set(attributes) >= {"lead_id", "location", "service", "priority", "referral_type"}
     assert "no action needed" in envelope["Message"]
+    assert envelope["Subject"].endswith("| Naperville Wellness Clinic")  # CLINIC_NAME, as the alert function
 
 
 def test_alert_test_urgent_and_human_output(leads: Cli, inbox: Callable[[], list[dict[str, Any]]]) -> None:
