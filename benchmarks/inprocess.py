@@ -66,6 +66,9 @@ def moto_backend(extra_env: Mapping[str, str] | None = None) -> Iterator[Any]:
     from leads_local.template import create_resources
     from moto import mock_aws
 
+    from benchmarks import moto_speedups
+
+    moto_speedups.install()
     os.environ.pop("AWS_ENDPOINT_URL", None)
     with patched_environ(FAKE_AWS_ENV), mock_aws():
         aws.reset()

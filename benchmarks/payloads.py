@@ -28,8 +28,11 @@ def run_token(rng: random.Random | None = None) -> str:
 
 
 def submission_key(run: str, index: int) -> str:
-    """An idempotency key (8-64 chars of ``[A-Za-z0-9_-]``) unique to ``run`` and ``index``."""
-    return f"bench-{run}-{index:06d}"
+    """An idempotency key (8-64 chars of ``[A-Za-z0-9_-]``) unique to ``run`` and ``index``.
+
+    Use a token other than the one the visitor values were built from when scanning logs for that token.
+    """
+    return f"key-{run}-{index:06d}"
 
 
 def valid_lead(run: str, index: int, rng: random.Random | None = None) -> dict[str, Any]:

@@ -1,0 +1,125 @@
+"""Make moto's ``TransactWriteItems`` cost independent of the table size (test infrastructure only).
+
+moto 5 snapshots for rollback by ``copy.deepcopy`` of the *whole table* once per transaction item, so every
+transaction costs O(items in the table, stream records included): after a few hundred leads each submission
+takes seconds and the figures would measure moto, not our code. ``install()`` swaps that snapshot for an
+equivalent, cheap one: the table object and its item index are copied shallowly, and only the items the
+transaction updates in place (``Update`` operations) are deep-copied; ``Put`` replaces item objects and
+``Delete`` pops them, so a shallow index copy restores them. Stream records written by a transaction that is
+then cancelled are removed again (DynamoDB never streams a cancelled transaction; moto's own rollback did the
+same by restoring the deep-copied stream shard). Everything else in moto is untouched.
+
+Opt out with ``BENCH_MOTO_SPEEDUPS=0`` to measure stock moto.
+"""
+
+from __future__ import annotations
+
+import copy as stdlib_copy
+import os
+import threading
+from collections import defaultdict
+from typing import Any
+
+_state = threading.local()
+_installed = False
+
+
+def enabled() -> bool:
+    return os.environ.get("BENCH_MOTO_SPEEDUPS", "1") != "0"
+
+
+def _update_keys(transact_items: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    keys: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for entry in transact_items:
+        for op_type, op in entry.items():
+            if op_type == "Update" and isinstance(op, dict) and "Key" in op:
+                keys[str(op.get("TableName"))].append(op["Key"])
+    return keys
+
+
+def _snapshot(table: Any) -> Any:
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    snapshot = stdlib_copy.copy(table)
+    if table.range_key_attr is not None:
+        snapshot.items = defaultdict(dict, {h: dict(by_range) for h, by_range in table.items.items()})
+    else:
+        snapshot.items = defaultdict(dict, table.items)
+    for key in getattr(_state, "update_keys", {}).get(table.name, []):
+        hash_value = DynamoType(key[table.hash_key_attr])
+        range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr in key else None
+        current = table.get_item(hash_value, range_value)
+        if current is None:
+            continue
+        if range_value is not None:
+            snapshot.items[hash_value][range_value] = stdlib_copy.deepcopy(current)
+        else:
+            snapshot.items[hash_value] = stdlib_copy.deepcopy(current)
+    return snapshot
+
+
+class _CopyModule:
+    """Stands in for ``copy`` inside ``moto.dynamodb.models``: cheap snapshots of tables in a transaction."""
+
+    copy = staticmethod(stdlib_copy.copy)
+
+    @staticmethod
+    def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+        from moto.dynamodb.models.table import Table
+
+        if isinstance(value, Table) and getattr(_state, "in_transaction", False):
+            return _snapshot(value)
+        return stdlib_copy.deepcopy(value, memo)
+
+
+def install() -> bool:
+    """Patch moto in this process (idempotent); returns whether the speed-up is active."""
+    global _installed  # noqa: PLW0603
+    if not enabled():
+        return False
+    if _installed:
+        return True
+    from moto.dynamodb import models as dynamodb_models
+
+    original = dynamodb_models.DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        names = {
+            str(op.get("TableName"))
+            for entry in transact_items
+            for op in entry.values()
+            if isinstance(op, dict)
+        }
+        shards = {
+            name: (self.tables[name].stream_shard, len(self.tables[name].stream_shard.items))
+            for name in names
+            if name in self.tables and self.tables[name].stream_shard is not None
+        }
+        _state.in_transaction = True
+        _state.update_keys = _update_keys(transact_items)
+        try:
+            original(self, transact_items)
+        except Exception:
+            for shard, length in shards.values():
+                del shard.items[length:]
+            raise
+        finally:
+            _state.in_transaction = False
+            _state.update_keys = {}
+
+    dynamodb_models.copy = _CopyModule  # type: ignore[assignment]
+    dynamodb_models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    _installed = True
+    return True
+
+
+def run_local_stack() -> None:
+    """``python -m benchmarks.moto_speedups``: ``python -m leads_local`` with the speed-up installed."""
+    import runpy
+
+    install()
+    runpy.run_module("leads_local", run_name="__main__", alter_sys=True)
+
+
+if __name__ == "__main__":
+    run_local_stack()
