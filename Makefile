@@ -10,7 +10,7 @@ PORT ?= 3000
 AWS_PORT ?= 4566
 export PORT AWS_PORT
 
-.PHONY: help run test bench install install-sam lint typecheck template-check build unit clean lock
+.PHONY: help run test bench install install-sam install-tools lint typecheck template-check build unit clean lock
 
 help:
 	@echo "make run    - the whole product locally (http://127.0.0.1:$(PORT))"
@@ -39,6 +39,19 @@ $(SAM_VENV)/.installed: requirements/sam.txt | $(UV)
 
 install-sam: $(SAM_VENV)/.installed
 
+# IaC security scanner (checkov) in its own virtual environment too.
+TOOLS_VENV := .venv-tools
+$(TOOLS_VENV)/.installed: requirements/tools.txt | $(UV)
+	$(PYTHON) -m venv $(TOOLS_VENV)
+	$(UV) pip sync --quiet --python $(TOOLS_VENV)/bin/python requirements/tools.txt
+	touch $@
+
+install-tools: $(TOOLS_VENV)/.installed
+
+# SAM CLI offline: no telemetry, no instance-metadata lookups, dummy credentials (nothing here calls AWS).
+SAM_ENV := env -u AWS_PROFILE -u AWS_SESSION_TOKEN SAM_CLI_TELEMETRY=0 AWS_EC2_METADATA_DISABLED=true \
+	AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1
+
 run: install
 	$(BIN)/python -m leads_local
 
@@ -49,9 +62,17 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-template-check: install install-sam
+template-check: install install-sam install-tools
 	$(BIN)/cfn-lint template.yaml
-	$(SAM_VENV)/bin/sam validate --lint --region us-east-1 --template template.yaml
+	$(SAM_ENV) $(SAM_VENV)/bin/sam validate --lint --region us-east-1 --template template.yaml
+	$(TOOLS_VENV)/bin/checkov --file template.yaml --framework cloudformation --compact --quiet --skip-download
+	@$(MAKE) --no-print-directory build
+
+# Lambda packages for arm64/python3.13 through functions/Makefile (no Docker, no local python3.13 needed):
+# locked wheels for the target platform, minus what the runtime provides. --cached rebuilds only on change.
+build: install install-sam
+	$(SAM_ENV) UV=$(abspath $(UV)) $(SAM_VENV)/bin/sam build --template template.yaml --cached
+	@for dir in .aws-sam/build/*/; do du -sh "$$dir"; done
 
 unit: install
 	$(BIN)/pytest --cov --cov-report=term
@@ -66,6 +87,7 @@ lock: | $(UV)
 	$(UV) pip compile --quiet --no-header --python-version 3.13 --python-platform aarch64-manylinux2014 requirements/runtime.in -o functions/requirements.txt
 	$(UV) pip compile --quiet --python-version 3.11 requirements/dev.in -o requirements/dev.txt
 	$(UV) pip compile --quiet --python-version 3.11 requirements/sam.in -o requirements/sam.txt
+	$(UV) pip compile --quiet --python-version 3.11 requirements/tools.in -o requirements/tools.txt
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov

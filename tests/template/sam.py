@@ -1,0 +1,118 @@
+"""The deployed shape of template.yaml: the SAM transform applied, then Conditions and Fn::If resolved.
+
+``transformed()`` is what CloudFormation receives (SAM resources expanded into Lambda, API Gateway, event
+source mapping and permission resources). ``effective(params)`` resolves Conditions, ``Fn::If``, ``Ref`` to
+parameters and ``AWS::NoValue`` for one set of parameter values, so a test can assert what a given deployment
+(dev, prod, WAF on) really contains. ``python -m tests.template.sam OUT.json`` writes the transformed template
+(checkov scans it next to the source template).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import sys
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE_PATH = REPO_ROOT / "template.yaml"
+_PLACEHOLDER_CODE = "s3://placeholder-bucket/functions.zip"
+_NO_VALUE = object()
+
+
+class _NoManagedPolicies:
+    """The template names no AWS managed policies, so the translator never needs IAM to look them up."""
+
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+@lru_cache(maxsize=1)
+def _transformed_json() -> str:
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    from samtranslator.translator.transform import transform  # noqa: PLC0415 - slow import, tests only
+    from samtranslator.yaml_helper import yaml_parse  # noqa: PLC0415
+
+    source = yaml_parse(TEMPLATE_PATH.read_text(encoding="utf-8"))
+    # sam build/package replace local CodeUri paths with S3 locations before the transform runs.
+    source.setdefault("Globals", {}).setdefault("Function", {})["CodeUri"] = _PLACEHOLDER_CODE
+    for res in source["Resources"].values():
+        if res.get("Type") == "AWS::Serverless::Function" and "CodeUri" in res.get("Properties", {}):
+            res["Properties"]["CodeUri"] = _PLACEHOLDER_CODE
+    return json.dumps(transform(source, {}, _NoManagedPolicies()))
+
+
+def transformed() -> dict[str, Any]:
+    """The template after the SAM transform (a fresh copy each call)."""
+    return json.loads(_transformed_json())
+
+
+def parameter_defaults(template: dict[str, Any]) -> dict[str, Any]:
+    return {name: spec.get("Default") for name, spec in template.get("Parameters", {}).items()}
+
+
+class _Resolver:
+    def __init__(self, template: dict[str, Any], overrides: dict[str, Any]) -> None:
+        self.params = parameter_defaults(template) | overrides
+        self.conditions_src = template.get("Conditions", {})
+        self.conditions: dict[str, bool] = {}
+
+    def condition(self, name: str) -> bool:
+        if name not in self.conditions:
+            self.conditions[name] = bool(self.value(self.conditions_src[name]))
+        return self.conditions[name]
+
+    def value(self, node: Any) -> Any:
+        if isinstance(node, list):
+            return [v for v in (self.value(item) for item in node) if v is not _NO_VALUE]
+        if not isinstance(node, dict):
+            return node
+        if len(node) == 1:
+            ((key, arg),) = node.items()
+            if key == "Ref":
+                if arg == "AWS::NoValue":
+                    return _NO_VALUE
+                if arg in self.params:
+                    return self.params[arg]
+                return node
+            if key == "Fn::If":
+                name, when_true, when_false = arg
+                return self.value(when_true if self.condition(name) else when_false)
+            if key == "Fn::Equals":
+                left, right = (self.value(v) for v in arg)
+                return str(left) == str(right)
+            if key == "Fn::Not":
+                return not self.value(arg[0])
+            if key == "Fn::And":
+                return all(self.value(v) for v in arg)
+            if key == "Fn::Or":
+                return any(self.value(v) for v in arg)
+            if key == "Condition":
+                return self.condition(arg)
+        return {k: v for k, v in ((k, self.value(v)) for k, v in node.items()) if v is not _NO_VALUE}
+
+
+def effective(**parameters: Any) -> dict[str, Any]:
+    """The transformed template as deployed with these parameter values (others at their defaults)."""
+    template = transformed()
+    resolver = _Resolver(template, parameters)
+    resources = {}
+    for logical_id, res in template["Resources"].items():
+        if "Condition" in res and not resolver.condition(res["Condition"]):
+            continue
+        resolved = copy.deepcopy(res)
+        resolved.pop("Condition", None)
+        resources[logical_id] = resolver.value(resolved)
+    outputs = {
+        name: resolver.value(out)
+        for name, out in template.get("Outputs", {}).items()
+        if "Condition" not in out or resolver.condition(out["Condition"])
+    }
+    return {**template, "Resources": resources, "Outputs": outputs}
+
+
+if __name__ == "__main__":
+    Path(sys.argv[1]).write_text(json.dumps(transformed(), indent=1), encoding="utf-8")
