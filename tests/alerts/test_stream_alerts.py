@@ -16,6 +16,7 @@ from leads_core.settings import load_settings
 from leads_local.template import stream_event_source
 
 from tests.alerts.conftest import AlertWorld, SnsFaults, lambda_event
+from tests.conftest import load_event
 
 ATTRIBUTE_NAMES = {"lead_id", "location", "service", "priority", "referral_type"}
 PII_FIELDS = ("first_name", "last_name", "email", "phone", "message")
@@ -391,3 +392,24 @@ def test_event_records_keep_lambda_shape(alert_world: AlertWorld) -> None:
     assert record["eventSourceARN"] == alert_world.resources.stream_arn
     assert isinstance(record["dynamodb"]["ApproximateCreationDateTime"], int)
     assert json.loads(json.dumps(record)) == record
+
+
+def test_sample_stream_events_for_sam_local_invoke(
+    alert_world: AlertWorld, handler: Any, lambda_context: Any
+) -> None:
+    event = load_event("stream_mixed_batch")
+    assert load_event("stream_new_lead")["Records"] == event["Records"][:1]
+    for record in event["Records"]:
+        if record["eventName"] == "INSERT":
+            aws.client("dynamodb").put_item(
+                TableName=alert_world.resources.table_name, Item=record["dynamodb"]["NewImage"]
+            )
+
+    assert handler(event, lambda_context) == {"batchItemFailures": []}
+
+    envelopes = alert_world.inbox()
+    assert _alerted_ids(envelopes) == ["7K3M9Q2XAB", "8N4P0R3YBC"]
+    assert {_attributes(e)["lead_id"]: _attributes(e)["priority"] for e in envelopes} == {
+        "7K3M9Q2XAB": "normal",
+        "8N4P0R3YBC": "urgent",
+    }
