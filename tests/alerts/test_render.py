@@ -22,6 +22,7 @@ from leads_core.alerts import (
     to_sms_text,
 )
 
+from tests.alerts import doc_examples
 from tests.alerts.conftest import lead_item
 
 
@@ -359,3 +360,9 @@ def test_times_fall_back_to_utc_without_a_tz_database(monkeypatch: pytest.Monkey
     monkeypatch.setattr(zoneinfo, "ZoneInfo", missing)
     alert = _render(lead_item(created_at="2026-11-29T13:45:12.345Z"))
     assert "Received:         Sun 29 Nov 2026, 1:45 PM UTC (UTC)" in alert.email
+
+
+def test_docs_examples_are_current() -> None:
+    documented = doc_examples.documented()
+    assert set(documented) == set(doc_examples.examples())
+    assert documented == doc_examples.examples(), "run: .venv/bin/python -m tests.alerts.doc_examples"
