@@ -13,9 +13,10 @@ Outcomes per lead:
 - ``failed_lead_ids``: retry later (``AlertFailed``): SNS refused or throttled, DynamoDB was unavailable, or
   another invocation holds the lease right now.
 
-The one gap exactly-once cannot close without SNS idempotency: if the process dies after SNS accepted an alert
-but before ``mark_sent``, the lease expires and a retry alerts a second time. If ``mark_sent`` itself fails
-the alert counts as published (metric ``AlertMarkFailed``) and the lease keeps retries away for its 60 s.
+The gap exactly-once cannot close without SNS idempotency (standard topics have none): if the process dies
+after SNS accepted an alert but before ``mark_sent``, or a ``PublishBatch`` call times out after SNS accepted
+it, a retry alerts a second time. If ``mark_sent`` itself fails the alert counts as published (metric
+``AlertMarkFailed``) and the lease keeps retries away for its 60 s.
 """
 
 from __future__ import annotations

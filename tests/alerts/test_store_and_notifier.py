@@ -1,0 +1,152 @@
+"""Exactly-once bookkeeping and the SNS adapter on their own (moto; faults through botocore events)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import EndpointConnectionError
+from leads_core import alert_store, aws, delivery, notifier
+from leads_core.alert_store import ClaimStatus
+from leads_core.alerts import Alert
+from leads_core.errors import NotificationFailed, StorageUnavailable
+
+from tests.alerts.conftest import AlertWorld
+
+
+def _throttle_dynamodb_updates(matching: str) -> None:
+    """Answer every UpdateItem whose UpdateExpression contains ``matching`` with a throttling error."""
+
+    def before_call(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        body = params["body"]
+        if matching not in (body.decode() if isinstance(body, bytes) else str(body)):
+            return None
+        error = {
+            "Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"},
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        }
+        return AWSResponse("https://dynamodb.us-east-1.amazonaws.com/", 400, {}, None), error  # type: ignore[arg-type]
+
+    aws.client("dynamodb").meta.events.register("before-call.dynamodb.UpdateItem", before_call)
+
+
+def test_claim_outcomes(alert_world: AlertWorld) -> None:
+    fresh = alert_world.put_lead()
+    spam = alert_world.put_lead(status="spam")
+
+    first = alert_store.claim(fresh["id"], now=1_000)
+    assert first.status is ClaimStatus.CLAIMED
+    assert first.lead["id"] == fresh["id"]
+    assert first.lead["alert_lease_until"] == 1_000 + alert_store.LEASE_SECONDS
+    assert alert_store.claim(fresh["id"], now=1_030).status is ClaimStatus.LEASED_ELSEWHERE
+    assert alert_store.claim(fresh["id"], now=1_061).status is ClaimStatus.CLAIMED  # the lease expired
+
+    alert_store.mark_sent(fresh["id"], "message-1")
+    assert alert_store.claim(fresh["id"], now=9_999_999_999).status is ClaimStatus.ALREADY_ALERTED
+    assert alert_store.claim(spam["id"]).status is ClaimStatus.NOT_ALERTABLE
+    assert alert_store.claim("0000000000").status is ClaimStatus.MISSING
+    assert alert_world.get_item("0000000000") == {}
+
+
+def test_release_lets_the_next_attempt_claim_at_once(alert_world: AlertWorld) -> None:
+    lead = alert_world.put_lead()
+    assert alert_store.claim(lead["id"]).claimed
+    alert_store.release(lead["id"])
+    assert alert_store.claim(lead["id"]).claimed
+    alert_store.mark_sent(lead["id"], "message-1")
+    alert_store.release(lead["id"])  # after sending, a release changes nothing
+    item = alert_world.get_item(lead["id"])
+    assert item["alert_message_id"] == {"S": "message-1"}
+
+
+def test_dynamodb_throttling_on_claim_fails_the_lead_without_publishing(alert_world: AlertWorld) -> None:
+    lead = alert_world.put_lead()
+    _throttle_dynamodb_updates("alert_lease_until = :until")
+
+    with pytest.raises(StorageUnavailable):
+        alert_store.claim(lead["id"])
+    report = delivery.deliver([lead])
+
+    assert report.failed_lead_ids == [lead["id"]]
+    assert report.sns_calls == 0
+    assert alert_world.inbox() == []
+
+
+def test_a_published_alert_whose_mark_fails_still_counts_as_published(alert_world: AlertWorld) -> None:
+    lead = alert_world.put_lead()
+    _throttle_dynamodb_updates("alerted_at = :sent")
+
+    report = delivery.deliver([lead])
+
+    assert list(report.published) == [lead["id"]]
+    assert report.failed_lead_ids == []
+    assert len(alert_world.inbox()) == 1
+    assert "alert_lease_until" in alert_world.get_item(lead["id"])  # the lease keeps retries away meanwhile
+    assert delivery.deliver([lead]).failed_lead_ids == [
+        lead["id"]
+    ]  # a retry within the lease: no second alert
+    assert alert_world.inbox() == []
+
+
+def test_deliver_rejects_a_lead_without_a_usable_id(alert_world: AlertWorld) -> None:
+    with pytest.raises(ValueError, match="usable id"):
+        delivery.deliver([{"id": "bad id with spaces"}])
+
+
+def test_load_lead_returns_the_current_item_or_none(alert_world: AlertWorld) -> None:
+    lead = alert_world.put_lead(first_name="Current")
+    loaded = delivery.load_lead(lead["id"])
+    assert loaded is not None
+    assert loaded["first_name"] == "Current"
+    assert delivery.load_lead("0000000000") is None
+
+
+class _FakeSns:
+    def __init__(self, behaviour: Any) -> None:
+        self.behaviour = behaviour
+        self.calls: list[list[str]] = []
+
+    def publish_batch(
+        self, TopicArn: str, PublishBatchRequestEntries: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        ids = [entry["Id"] for entry in PublishBatchRequestEntries]
+        self.calls.append(ids)
+        return self.behaviour(ids)
+
+
+def _alerts(count: int) -> list[Alert]:
+    return [Alert(f"LEAD{i:06d}", "s", "e", "m", "e", {"lead_id": f"LEAD{i:06d}"}) for i in range(count)]
+
+
+def test_publish_batch_chunks_by_ten_and_maps_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    def answer(ids: list[str]) -> dict[str, Any]:
+        # SNS answers for the first entries only; the last one of each call gets no answer at all.
+        return {"Successful": [{"Id": i, "MessageId": f"m-{i}"} for i in ids[:-1]], "Failed": []}
+
+    fake = _FakeSns(answer)
+    monkeypatch.setattr(aws, "client", lambda service: fake)
+
+    outcome = notifier.publish_batch("arn:aws:sns:us-east-1:123456789012:t", _alerts(23))
+
+    assert [len(call) for call in fake.calls] == [10, 10, 3]
+    assert outcome.calls == 3
+    assert len(outcome.succeeded) == 20
+    assert outcome.failed == {"LEAD000009": "NoResult", "LEAD000019": "NoResult", "LEAD000022": "NoResult"}
+    with pytest.raises(NotificationFailed):
+        outcome.raise_for_failures()
+
+
+def test_publish_batch_turns_connection_errors_into_failed_ids(monkeypatch: pytest.MonkeyPatch) -> None:
+    def unreachable(ids: list[str]) -> dict[str, Any]:
+        raise EndpointConnectionError(endpoint_url="https://sns.us-east-1.amazonaws.com")
+
+    monkeypatch.setattr(aws, "client", lambda service: _FakeSns(unreachable))
+
+    outcome = notifier.publish_batch("arn:aws:sns:us-east-1:123456789012:t", _alerts(2))
+
+    assert outcome.succeeded == {}
+    assert outcome.failed == {
+        "LEAD000000": "EndpointConnectionError",
+        "LEAD000001": "EndpointConnectionError",
+    }
