@@ -54,9 +54,26 @@ def parameter_defaults(template: dict[str, Any]) -> dict[str, Any]:
     return {name: spec.get("Default") for name, spec in template.get("Parameters", {}).items()}
 
 
+def _typed(spec: dict[str, Any], value: Any) -> Any:
+    """A parameter value as intrinsics see it: a CommaDelimitedList is a list ("" is [""])."""
+    if spec.get("Type") == "CommaDelimitedList" and isinstance(value, str):
+        return value.split(",")
+    return value
+
+
+def _plain(value: Any) -> bool:
+    return not isinstance(value, dict)
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
 class _Resolver:
     def __init__(self, template: dict[str, Any], overrides: dict[str, Any]) -> None:
-        self.params = parameter_defaults(template) | overrides
+        specs = template.get("Parameters", {})
+        values = parameter_defaults(template) | overrides
+        self.params = {name: _typed(specs.get(name, {}), value) for name, value in values.items()}
         self.conditions_src = template.get("Conditions", {})
         self.conditions: dict[str, bool] = {}
 
@@ -92,6 +109,15 @@ class _Resolver:
                 return any(self.value(v) for v in arg)
             if key == "Condition":
                 return self.condition(arg)
+            if key in {"Fn::Join", "Fn::Split", "Fn::Select"}:
+                first, second = self.value(arg[0]), self.value(arg[1])
+                if _plain(first) and _plain(second) and all(_plain(v) for v in as_list(second)):
+                    if key == "Fn::Join":
+                        return str(first).join(str(v) for v in second)
+                    if key == "Fn::Split":
+                        return str(second).split(str(first))
+                    return second[int(first)]
+                return {key: [first, second]}
         return {k: v for k, v in ((k, self.value(v)) for k, v in node.items()) if v is not _NO_VALUE}
 
 
