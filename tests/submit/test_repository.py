@@ -6,7 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ReadTimeoutError
+from leads_core import aws
 from leads_core.errors import DuplicateConflict, RateLimited, StorageUnavailable
 from leads_core.repository import LeadRepository, NewLead, StoredResult, iso_timestamp
 from leads_core.settings import load_settings
@@ -193,9 +194,12 @@ def test_lead_id_collision_retries_with_a_fresh_id(stack: Any, clock: Clock) -> 
     repository = LeadRepository(load_settings(), clock=clock, new_lead_id=lambda: next(ids))
     assert repository.submit(new_lead(digest="x")).lead_id == "AAAAAAAAAA"
     assert repository.submit(new_lead(digest="y")).lead_id == "BBBBBBBBBB"
+    always_taken = LeadRepository(load_settings(), clock=clock, new_lead_id=lambda: "AAAAAAAAAA")
+    with pytest.raises(StorageUnavailable):
+        always_taken.submit(new_lead(digest="z"))
 
 
-def test_throttling_is_storage_unavailable_and_nothing_is_written(
+def test_throttling_and_timeouts_are_storage_unavailable_and_nothing_is_written(
     repository: LeadRepository,
     faults: FaultInjector,
     table_items: Callable[[], list[dict[str, Any]]],
@@ -207,6 +211,17 @@ def test_throttling_is_storage_unavailable_and_nothing_is_written(
         assert raised.value.retry_after > 0
         assert table_items() == [], code
     faults.clear()
+
+    def time_out(**_: Any) -> None:
+        raise ReadTimeoutError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com/")
+
+    client_events = aws.client("dynamodb").meta.events  # the client exists: hook it directly
+    client_events.register("before-call.dynamodb.TransactWriteItems", time_out)
+    with pytest.raises(StorageUnavailable):
+        repository.submit(new_lead(submission_id="during-outage"))
+    client_events.unregister("before-call.dynamodb.TransactWriteItems", time_out)
+    assert table_items() == []
+
     first = repository.submit(new_lead(submission_id="during-outage"))
     assert repository.submit(new_lead(submission_id="during-outage")).lead_id == first.lead_id
     assert len(leads_in(table_items())) == 1
