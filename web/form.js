@@ -148,7 +148,8 @@
       });
       const crisisBox = this.form.elements.namedItem("in_crisis");
       if (crisisBox) {
-        crisisBox.addEventListener("change", () => this.syncCrisis(crisisBox.checked));
+        crisisBox.addEventListener("change", () => this.syncCrisis(crisisBox.checked, true));
+        this.syncCrisis(crisisBox.checked, false); // a box the browser restored (back button) stays explained
       }
       this.status.addEventListener("click", (event) => {
         const link = event.target.closest("a[data-cf-goto]");
@@ -191,12 +192,12 @@
       }
     }
 
-    syncCrisis(checked) {
+    syncCrisis(checked, justTicked) {
       if (!this.crisisHelp) {
         return;
       }
       this.crisisHelp.hidden = !checked;
-      if (checked) {
+      if (checked && justTicked) {
         this.crisisHelp.scrollIntoView({ block: "nearest" });
         this.announce(
           "If you might harm yourself, call or text 988 now for the Suicide and Crisis Lifeline. " +
