@@ -111,8 +111,9 @@ class Target:
                     region_name=LOCAL_REGION,
                 )
             )
-        elif self.stack:
-            aws.use_session(boto3.Session(region_name=self.region) if self.region else boto3.Session())
+        elif self.stack and self.region and aws.session().region_name != self.region:
+            # The operator's own credentials (profile, SSO, environment) in the region asked for.
+            aws.use_session(boto3.Session(region_name=self.region))
 
     @property
     def endpoint_url(self) -> str:

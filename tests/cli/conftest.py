@@ -20,7 +20,7 @@ from click.testing import CliRunner, Result
 from leads_cli.main import cli
 from leads_core import aws, hashing
 from leads_core.settings import load_settings
-from leads_local.template import create_resources
+from leads_local.template import create_resources, table_create_kwargs, table_ttl_attribute
 from moto import mock_aws
 
 from tests.conftest import load_event
@@ -83,16 +83,23 @@ def module_stack() -> Iterator[Any]:
     hashing.forget_key()
 
 
-def _empty_table(table_name: str) -> None:
-    client = aws.client("dynamodb")
-    kwargs: dict[str, Any] = {"TableName": table_name, "ProjectionExpression": "pk, sk"}
-    while True:
-        page = client.scan(**kwargs)
-        for item in page["Items"]:
-            client.delete_item(TableName=table_name, Key=item)
-        if "LastEvaluatedKey" not in page:
-            return
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+def _recreate_table(resources: Any) -> None:
+    """A new, empty table (with a new, empty stream) from the template's definition, under the same name.
+
+    Emptying the old one would keep its stream records, and moto copies the whole table, stream included, for
+    every transaction item: the submissions would get slower test after test.
+    """
+    dynamodb = aws.client("dynamodb")
+    dynamodb.delete_table(TableName=resources.table_name)
+    table = dynamodb.create_table(**table_create_kwargs(resources.table_name))["TableDescription"]
+    ttl_attribute = table_ttl_attribute()
+    if ttl_attribute:
+        dynamodb.update_time_to_live(
+            TableName=resources.table_name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl_attribute},
+        )
+    resources.table_arn = table["TableArn"]
+    resources.stream_arn = table["LatestStreamArn"]
 
 
 def _drain_queue(queue_url: str) -> None:
@@ -107,9 +114,9 @@ def _drain_queue(queue_url: str) -> None:
 
 @pytest.fixture
 def stack(module_stack: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """Overrides the root ``stack`` for these tests: the module's resources, emptied before each test, with
+    """Overrides the root ``stack`` for these tests: the package's resources, a new table for each test, with
     the functions' environment set exactly like the root fixture sets it."""
-    _empty_table(module_stack.table_name)
+    _recreate_table(module_stack)
     _drain_queue(module_stack.alert_failures_queue_url)
     for name, value in module_stack.function_environment().items():
         monkeypatch.setenv(name, value)

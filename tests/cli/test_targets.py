@@ -1,5 +1,5 @@
-"""How the CLI finds its resources: ``--stack`` (CloudFormation outputs), ``--local`` (the local stack's fixed
-names on ``AWS_PORT``), overrides; and the exit codes when it cannot."""
+"""How the CLI finds its resources: ``--stack`` (CloudFormation outputs and parameters), ``--local`` (the
+local stack's fixed names on ``AWS_PORT``), overrides; and the exit codes when it cannot."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ import json
 import os
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 import pytest
+from botocore.stub import Stubber
 from click.testing import CliRunner
 from leads_core import aws
 from leads_local.template import create_resources
@@ -48,21 +50,31 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _deploy(stack: Any, name: str, outputs: dict[str, str]) -> None:
-    """A CloudFormation stack (in moto) whose outputs name the test's resources, like `sam deploy` makes."""
-    template = {
-        "Parameters": {"ClinicName": {"Type": "String"}, "AlertDetail": {"Type": "String"}},
-        "Resources": {"Placeholder": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": f"{name}-q"}}},
-        "Outputs": {key: {"Value": value} for key, value in outputs.items()},
-    }
-    aws.client("cloudformation").create_stack(
-        StackName=name,
-        TemplateBody=json.dumps(template),
-        Parameters=[
+@contextmanager
+def deployed(name: str, outputs: dict[str, str], calls: int = 1) -> Iterator[Stubber]:
+    """``DescribeStacks`` of a deployed stack named ``name`` with these outputs, answered ``calls`` times.
+
+    botocore's Stubber checks the request and the response against the CloudFormation service model; moto's
+    CloudFormation would import every moto backend (seconds of this suite's budget) to serve the same answer.
+    """
+    client = aws.client("cloudformation")
+    stubber = Stubber(client)
+    description = {
+        "StackName": name,
+        "StackId": f"arn:aws:cloudformation:us-east-1:123456789012:stack/{name}/0",
+        "CreationTime": datetime(2026, 11, 1, tzinfo=UTC),
+        "StackStatus": "UPDATE_COMPLETE",
+        "Parameters": [
             {"ParameterKey": "ClinicName", "ParameterValue": "Stack Clinic"},
             {"ParameterKey": "AlertDetail", "ParameterValue": "minimal"},
         ],
-    )
+        "Outputs": [{"OutputKey": key, "OutputValue": value} for key, value in outputs.items()],
+    }
+    for _ in range(calls):
+        stubber.add_response("describe_stacks", {"Stacks": [description]}, {"StackName": name})
+    with stubber:
+        yield stubber
+    stubber.assert_no_pending_responses()
 
 
 def test_without_a_target_exits_4(bare: Cli) -> None:
@@ -76,39 +88,44 @@ def test_without_a_target_exits_4(bare: Cli) -> None:
 
 def test_stack_outputs_name_the_resources(bare: Cli, stack: Any, submit: Submitter) -> None:
     lead_id = submit(submission_id="stack-lead-0001")
-    _deploy(
-        stack,
-        "clinic-leads-prod",
-        {
-            "LeadsTableName": stack.table_name,
-            "StaffAlertsTopicArn": stack.topic_arn,
-            "AlertFailuresQueueUrl": stack.alert_failures_queue_url,
-            "HashKeySecretArn": stack.hash_key_secret_id,
-            "LeadsTableStreamArn": stack.stream_arn,
-        },
-    )
+    outputs = {
+        "LeadsTableName": stack.table_name,
+        "StaffAlertsTopicArn": stack.topic_arn,
+        "AlertFailuresQueueUrl": stack.alert_failures_queue_url,
+        "HashKeySecretArn": stack.hash_key_secret_id,
+        "LeadsTableStreamArn": stack.stream_arn,
+    }
 
-    listed = bare.json("--stack", "clinic-leads-prod", "--region", "us-east-1", "list")
-    shown = bare.json("show", lead_id, "--stack", "clinic-leads-prod")
-    by_env = Cli(CliRunner(env={**NO_OVERRIDES, "LEADS_STACK": "clinic-leads-prod"})).json("list")
+    with deployed("clinic-leads-prod", outputs, calls=4):
+        listed = bare.json("--stack", "clinic-leads-prod", "--region", "us-east-1", "list")
+        shown = bare.json("show", lead_id, "--stack", "clinic-leads-prod")
+        by_env = Cli(CliRunner(env={**NO_OVERRIDES, "LEADS_STACK": "clinic-leads-prod"})).json("list")
+        test_alert = bare.json("alert-test", "--stack", "clinic-leads-prod")
 
     assert [lead["id"] for lead in listed["leads"]] == [lead_id]
     assert shown["id"] == lead_id
     assert [lead["id"] for lead in by_env["leads"]] == [lead_id]
-    aws.client("cloudformation").delete_stack(StackName="clinic-leads-prod")
+    assert test_alert["subject"].endswith("| Stack Clinic")  # the stack's ClinicName parameter
 
 
 def test_unknown_stack_and_missing_output_exit_4(bare: Cli, stack: Any) -> None:
-    _deploy(stack, "clinic-leads-partial", {"LeadsTableName": stack.table_name})
-
-    unknown = bare("list", "--stack", "no-such-stack", "--json")
-    missing_topic = bare("alert-test", "--stack", "clinic-leads-partial")
+    client = aws.client("cloudformation")
+    with Stubber(client) as stubber:
+        stubber.add_client_error(
+            "describe_stacks",
+            service_error_code="ValidationError",
+            service_message="Stack with id no-such-stack does not exist",
+            http_status_code=400,
+            expected_params={"StackName": "no-such-stack"},
+        )
+        unknown = bare("list", "--stack", "no-such-stack", "--json")
+    with deployed("clinic-leads-partial", {"LeadsTableName": stack.table_name}):
+        missing_topic = bare("alert-test", "--stack", "clinic-leads-partial")
 
     assert unknown.exit_code == 4
     assert "no-such-stack" in json.loads(unknown.stderr)["error"]
     assert missing_topic.exit_code == 4
     assert "StaffAlertsTopicArn" in missing_topic.stderr
-    aws.client("cloudformation").delete_stack(StackName="clinic-leads-partial")
 
 
 def test_local_and_stack_together_is_a_usage_error(bare: Cli) -> None:
@@ -132,7 +149,7 @@ def test_local_target_uses_the_local_stack_names(
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:
-        local = create_resources(boto3.Session(region_name="us-east-1"), prefix="clinic-leads-local")
+        local = create_resources(aws.session(), prefix="clinic-leads-local")
         monkeypatch.setenv("AWS_PORT", str(port))
 
         listed = bare.json("--local", "list")
