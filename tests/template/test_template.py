@@ -493,3 +493,11 @@ def test_outputs_keep_their_names(dev: Template) -> None:
         "AlertFailuresQueueUrl",
         "HashKeySecretArn",
     } <= set(dev["Outputs"])
+
+
+def test_api_gateway_account_logging_role_is_opt_in_and_the_api_waits_for_it(dev: Template) -> None:
+    assert not of_type(dev, "AWS::ApiGateway::Account")
+    template = effective(CreateApiGatewayAccountRole="true")
+    [(account_id, account)] = of_type(template, "AWS::ApiGateway::Account").items()
+    assert account["DeletionPolicy"] == "Retain"  # an account-wide setting other APIs rely on
+    assert f"${{{account_id}}}" in props(template, "ConsultationsApi")["Description"]["Fn::Sub"]
