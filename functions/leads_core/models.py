@@ -220,20 +220,19 @@ class Submission(BaseModel):
         """sha256 hex of the submission's content, for key-less dedupe and idempotency-key conflicts.
 
         Excludes ``submission_id``, ``captcha_token`` and ``website``. Text is compared with whitespace runs
-        collapsed and case folded, emails wholly lower-cased; phones are already E.164.
+        collapsed and case folded (emails included, local part too); phones are already E.164.
         """
         data = self.model_dump(exclude={"submission_id", "captcha_token", "website"})
-        canonical = {key: _digest_value(key, value) for key, value in data.items()}
+        canonical = {key: _digest_value(value) for key, value in data.items()}
         payload = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(("submission-v1\n" + payload).encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _digest_value(key: str, value: Any) -> Any:
+def _digest_value(value: Any) -> Any:
     if isinstance(value, str):
-        folded = " ".join(value.split()).casefold()
-        return folded.lower() if key.endswith("email") else folded
+        return " ".join(value.split()).casefold()
     if isinstance(value, dict):
-        return {k: _digest_value(k, v) for k, v in value.items()}
+        return {k: _digest_value(v) for k, v in value.items()}
     return value
 
 
