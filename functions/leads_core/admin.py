@@ -121,6 +121,7 @@ AUDIT_DETAIL_KEYS = frozenset(
     }
 )
 _AUDIT_VALUE = re.compile(r"^[A-Za-z0-9_.:#/+-]{0,200}$")
+_PHONE_LIKE = re.compile(r"^\+?\d{7,15}$")
 _LEAD_ID = re.compile(keys.LEAD_ID_PATTERN)
 _RELATIVE_SINCE = re.compile(r"^(\d{1,4})([dh])$")
 
@@ -263,7 +264,7 @@ def _check_audit_value(value: Any) -> Any:
     if value is None or isinstance(value, bool | int):
         return value
     if isinstance(value, str):
-        if not _AUDIT_VALUE.match(value):
+        if not _AUDIT_VALUE.match(value) or _PHONE_LIKE.match(value):
             raise ValueError("audit values are codes, counts, ISO times or lead ids")
         return value
     if isinstance(value, list | tuple):

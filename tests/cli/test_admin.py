@@ -108,10 +108,11 @@ def test_audit_details_refuse_unknown_keys_and_free_text(stack: Any) -> None:
     lead_admin = admin.LeadAdmin(stack.table_name)
     with pytest.raises(ValueError, match="not an allowed key"):
         lead_admin.record_audit("arn:aws:iam::1:user/a", "erase", "lead:7K3M9Q2XAB", 1, {"email": "x"})
-    with pytest.raises(ValueError, match="codes, counts"):
-        lead_admin.record_audit(
-            "arn:aws:iam::1:user/a", "set_status", "lead:7K3M9Q2XAB", 1, {"kind": "Pat Doe"}
-        )
+    for visitor_value in ("Pat Doe", "pat@example.com", "+16305550142", "6305550142"):
+        with pytest.raises(ValueError, match="codes, counts"):
+            lead_admin.record_audit(
+                "arn:aws:iam::1:user/a", "erase", "contact:phone", 1, {"kind": visitor_value}
+            )
 
 
 def test_listing_is_lazy(leads: Cli, submit: Submitter, aws_calls: Any) -> None:
