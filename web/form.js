@@ -31,6 +31,9 @@
       typeof window.fetch === "function" &&
       typeof window.FormData === "function" &&
       typeof window.URLSearchParams === "function" &&
+      typeof window.RadioNodeList === "function" &&
+      window.CSS !== undefined &&
+      typeof window.CSS.escape === "function" &&
       window.crypto !== undefined &&
       typeof window.crypto.getRandomValues === "function"
     );
@@ -142,7 +145,9 @@
         event.preventDefault();
         this.send();
       });
-      this.retryButton.addEventListener("click", () => this.send());
+      this.retryButton.addEventListener("click", () => {
+        this.send();
+      });
       this.form.querySelectorAll('input[name="referral_type"]').forEach((radio) => {
         radio.addEventListener("change", () => this.syncReferralType());
       });
@@ -233,6 +238,17 @@
       if (this.sending) {
         return;
       }
+      try {
+        await this.sendOnce();
+      } catch (unexpected) {
+        // Never leave the visitor with a stuck "Sending…" button.
+        this.setSending(false);
+        this.showProblem("Something went wrong on this page. Please try again.", true);
+        throw unexpected;
+      }
+    }
+
+    async sendOnce() {
       const body = JSON.stringify(this.payload());
       if (body !== this.attempt.body) {
         // A changed submission is a new attempt; an identical one is a retry and keeps its key.
