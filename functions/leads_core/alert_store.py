@@ -9,7 +9,7 @@ claim again. A crash between claim and publish leaves a lease that simply expire
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -37,7 +37,6 @@ class ClaimStatus(StrEnum):
 @dataclass(frozen=True)
 class ClaimResult:
     status: ClaimStatus
-    lead: dict[str, Any] = field(default_factory=dict)  # the current item (plain values) when claimed
 
     @property
     def claimed(self) -> bool:
@@ -46,13 +45,6 @@ class ClaimResult:
 
 def _now() -> int:
     return int(time.time())
-
-
-def _deserialize(item: dict[str, Any]) -> dict[str, Any]:
-    from boto3.dynamodb.types import TypeDeserializer  # noqa: PLC0415 - boto3 is imported lazily
-
-    deserializer = TypeDeserializer()
-    return {name: deserializer.deserialize(value) for name, value in item.items()}
 
 
 def _error_code(exc: Exception) -> str:
@@ -92,7 +84,7 @@ def claim(lead_id: str, *, table_name: str | None = None, now: int | None = None
     """Take the alert lease on ``lead_id``; raise ``StorageUnavailable`` when DynamoDB fails or throttles."""
     now = _now() if now is None else now
     try:
-        response = aws.client("dynamodb").update_item(
+        aws.client("dynamodb").update_item(
             TableName=_table(table_name),
             Key=keys.lead_key(lead_id),
             UpdateExpression="SET alert_lease_until = :until",
@@ -104,7 +96,7 @@ def claim(lead_id: str, *, table_name: str | None = None, now: int | None = None
                 ":lead": {"S": keys.ENTITY_LEAD},
                 ":spam": {"S": "spam"},
             },
-            ReturnValues="ALL_NEW",
+            ReturnValues="NONE",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except Exception as exc:
@@ -115,7 +107,7 @@ def claim(lead_id: str, *, table_name: str | None = None, now: int | None = None
             logger.warning("alert claim failed", extra={"lead_id": lead_id, "error_code": _error_code(exc)})
             raise StorageUnavailable() from exc
         raise
-    return ClaimResult(ClaimStatus.CLAIMED, _deserialize(response["Attributes"]))
+    return ClaimResult(ClaimStatus.CLAIMED)
 
 
 def mark_sent(

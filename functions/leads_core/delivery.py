@@ -1,8 +1,8 @@
 """Deliver staff alerts exactly once: claim each lead, render, publish in batches, mark sent or release.
 
-Used by the stream function (``send_alerts``) and by ``leads dlq replay`` (``leads_core.dlq``). The alert is
-rendered from the item the claim returns, i.e. the lead as it is *now* (an erased lead is never alerted, a
-lead quarantined as spam afterwards neither).
+Used by the stream function (``send_alerts``, with the stream's new images) and by ``leads dlq replay``
+(``leads_core.dlq``, with each lead's current item). The claim refuses a lead that was erased, turned into
+spam or already alerted, so only leads that still exist and still deserve an alert are rendered and published.
 
 Outcomes per lead:
 - ``published``: the alert went out now (metric ``AlertPublished``, ``AlertLag`` seconds since
@@ -132,7 +132,7 @@ def deliver(
     settings: DeliverySettings | None = None,
     emit_metrics: bool = True,
 ) -> DeliveryReport:
-    """Alert each lead at most once. ``leads`` need only an ``id``; the claimed item is what gets rendered.
+    """Alert each lead (a plain item dict, e.g. a stream's new image) at most once.
 
     Raises ``ValueError`` for a lead without a usable id (callers check ``lead_id_of`` first).
     """
@@ -144,13 +144,13 @@ def deliver(
     meter = _Metrics(emit_metrics)
     table_name = settings.table_name
 
-    lead_ids: list[str] = []
+    by_id: dict[str, Mapping[str, Any]] = {}
     for lead in leads:
         lead_id = lead_id_of(lead)
         if lead_id is None:
             raise ValueError("lead without a usable id")
-        if lead_id not in lead_ids:  # the same lead twice in one batch is one alert
-            lead_ids.append(lead_id)
+        by_id.setdefault(lead_id, lead)  # the same lead twice in one batch is one alert
+    lead_ids = list(by_id)
 
     alerts: list[Alert] = []
     created: dict[str, float | None] = {}
@@ -162,13 +162,13 @@ def deliver(
             continue
         if result.status is ClaimStatus.CLAIMED:
             try:
-                alerts.append(render_alert(result.lead, settings))
+                alerts.append(render_alert(by_id[lead_id], settings))
             except Exception:  # a renderer bug must not lose the alert: release, retry after a fix
                 logger.exception("alert rendering failed", extra={"lead_id": lead_id})
                 alert_store.release(lead_id, table_name=table_name)
                 report.failed_lead_ids.append(lead_id)
                 continue
-            created[lead_id] = _created_epoch(result.lead)
+            created[lead_id] = _created_epoch(by_id[lead_id])
         elif result.status is ClaimStatus.ALREADY_ALERTED:
             report.suppressed.append(lead_id)
         elif result.status in {ClaimStatus.MISSING, ClaimStatus.NOT_ALERTABLE}:

@@ -7,8 +7,10 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
+import boto3
 import pytest
 from boto3.dynamodb.types import TypeSerializer
 from botocore.awsrequest import AWSResponse
@@ -93,6 +95,21 @@ class AlertWorld:
         item = lead_item(**overrides)
         aws.client("dynamodb").put_item(TableName=self.resources.table_name, Item=serialize(item))
         return item
+
+    def put_leads(self, count: int) -> list[dict[str, Any]]:
+        """``count`` default leads written with BatchWriteItem (25 a call), in order."""
+        items = [lead_item() for _ in range(count)]
+        for start in range(0, count, 25):
+            requests = [{"PutRequest": {"Item": serialize(i)}} for i in items[start : start + 25]]
+            aws.client("dynamodb").batch_write_item(RequestItems={self.resources.table_name: requests})
+        return items
+
+    def unsubscribe_inbox(self) -> None:
+        sns = aws.client("sns")
+        for subscription in sns.list_subscriptions_by_topic(TopicArn=self.resources.topic_arn)[
+            "Subscriptions"
+        ]:
+            sns.unsubscribe(SubscriptionArn=subscription["SubscriptionArn"])
 
     def get_item(self, lead_id: str) -> dict[str, Any]:
         return (
@@ -180,8 +197,16 @@ def lambda_event(records: list[dict[str, Any]]) -> dict[str, Any]:
     return {"Records": records}
 
 
+@lru_cache(maxsize=1)
+def _shared_session() -> boto3.Session:
+    return boto3.Session(region_name="us-east-1")
+
+
 @pytest.fixture
 def alert_world(stack: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[AlertWorld]:
+    # One boto3 session for the whole run: its loader keeps the parsed service models, so each test's fresh
+    # clients (the cache is reset per test) do not parse the botocore JSON again.
+    aws.use_session(_shared_session())
     monkeypatch.setenv("ALERT_DETAIL", "contact")
     load_settings.cache_clear()
     streams = aws.client("dynamodbstreams")
