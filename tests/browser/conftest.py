@@ -100,10 +100,9 @@ class StackProcess:
                 self.ready.set()
 
     def table_name(self) -> str:
-        for line in self.lines:
-            if line.strip().startswith("table "):
-                return line.split()[1].rstrip(",")
-        raise AssertionError("the local stack did not print its table name")
+        from leads_local.template import local_outputs  # noqa: PLC0415 - the stack's deterministic names
+
+        return local_outputs(self.port, self.aws_port)["LeadsTableName"]
 
     def diagnostics(self) -> str:
         self.stderr.seek(0)
