@@ -31,12 +31,17 @@ class FakeProvider:
     requests: list[dict[str, Any]] = field(default_factory=list)
 
 
-@pytest.fixture
-def provider() -> Iterator[FakeProvider]:
+class _Current:
+    """The FakeProvider of the running test (the server outlives tests; each test gets a fresh one)."""
+
     fake = FakeProvider()
 
+
+@pytest.fixture(scope="module")
+def provider_url() -> Iterator[str]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
+            fake = _Current.fake
             length = int(self.headers.get("Content-Length", "0"))
             raw = self.rfile.read(length).decode()
             fake.requests.append(
@@ -59,15 +64,20 @@ def provider() -> Iterator[FakeProvider]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}/siteverify"
     try:
-        yield fake
+        yield f"http://127.0.0.1:{server.server_address[1]}/siteverify"
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def provider(provider_url: str) -> FakeProvider:
+    _Current.fake = FakeProvider(url=provider_url)
+    return _Current.fake
 
 
 def verify(
