@@ -115,7 +115,8 @@ def spam_reasons(sub: Submission) -> list[str]:
 
 
 def _names(sub: Submission) -> list[str]:
-    return [n for n in (sub.first_name, sub.last_name, sub.provider_name, sub.provider_practice) if n]
+    # Not provider_practice: a practice may well be named after its web address ("Talkspace.com").
+    return [n for n in (sub.first_name, sub.last_name, sub.provider_name) if n]
 
 
 def _has_too_many_links(sub: Submission) -> bool:

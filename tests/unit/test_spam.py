@@ -91,6 +91,12 @@ def test_ordinary_names_with_dots_are_not_links(first: str, last: str) -> None:
     assert spam_reasons(sub(first_name=first, last_name=last)) == []
 
 
+def test_a_link_in_the_provider_name_is_spam_but_not_in_the_practice_name() -> None:
+    referral = {"referral_type": "provider", "provider_phone": "630 555 0100"}
+    assert spam_reasons(sub(**referral, provider_name="www.cheap-seo.com")) == ["links"]
+    assert spam_reasons(sub(**referral, provider_name="Dr. Diaz", provider_practice="Talkspace.com")) == []
+
+
 def test_count_links() -> None:
     assert count_links("see http://a.com and www.b.org and c.net.") == 3
     assert count_links("no links here, just 3.5 stars and e.g. notes") == 0
