@@ -123,7 +123,7 @@ class StackProcess:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)  # memory only: nothing to lose if it must be killed
             try:
-                self.process.wait(5)
+                self.process.wait(2)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(5)
