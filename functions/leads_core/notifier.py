@@ -1,4 +1,4 @@
-"""SNS adapter: publish rendered alerts with ``PublishBatch`` (10 entries a call).
+"""SNS adapter: publish rendered alerts with ``PublishBatch`` (10 entries, at most 240 KiB, a call).
 
 AWS failures never escape as botocore exceptions: an entry SNS refused, and every entry of a call that failed
 as a whole (throttling after the client's own retries, an outage, a timeout), comes back in
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from leads_core import aws
 from leads_core.alerts import Alert
@@ -18,6 +19,8 @@ from leads_core.errors import NotificationFailed
 from leads_core.observability import logger
 
 BATCH_LIMIT = 10
+# PublishBatch accepts 256 KiB for all entries together; stay clearly below it.
+BATCH_MAX_BYTES = 240 * 1024
 
 
 @dataclass
@@ -33,9 +36,31 @@ class PublishOutcome:
             raise NotificationFailed(f"{len(self.failed)} alert(s) not published")
 
 
-def chunks(alerts: Sequence[Alert], size: int = BATCH_LIMIT) -> Iterable[Sequence[Alert]]:
-    for start in range(0, len(alerts), size):
-        yield alerts[start : start + size]
+def entry_bytes(entry: dict[str, Any]) -> int:
+    """What SNS counts against the batch payload limit: message, subject and message attributes."""
+    size = len(entry["Message"].encode()) + len(entry.get("Subject", "").encode())
+    for name, value in entry.get("MessageAttributes", {}).items():
+        size += (
+            len(name.encode()) + len(value["DataType"].encode()) + len(value.get("StringValue", "").encode())
+        )
+    return size
+
+
+def chunks(
+    entries: Sequence[dict[str, Any]], size: int = BATCH_LIMIT, max_bytes: int = BATCH_MAX_BYTES
+) -> Iterable[list[dict[str, Any]]]:
+    """Entries in order, at most ``size`` and ``max_bytes`` a call (a full-detail email can be tens of KB)."""
+    chunk: list[dict[str, Any]] = []
+    chunk_bytes = 0
+    for entry in entries:
+        entry_size = entry_bytes(entry)
+        if chunk and (len(chunk) == size or chunk_bytes + entry_size > max_bytes):
+            yield chunk
+            chunk, chunk_bytes = [], 0
+        chunk.append(entry)
+        chunk_bytes += entry_size
+    if chunk:
+        yield chunk
 
 
 def _error_code(exc: Exception) -> str:
@@ -51,13 +76,11 @@ def publish_batch(topic_arn: str, alerts: Sequence[Alert]) -> PublishOutcome:
 
     outcome = PublishOutcome()
     sns = aws.client("sns")
-    for chunk in chunks(alerts):
-        ids = [alert.lead_id for alert in chunk]
+    for chunk in chunks([alert.to_publish_entry() for alert in alerts]):
+        ids = [entry["Id"] for entry in chunk]
         outcome.calls += 1
         try:
-            response = sns.publish_batch(
-                TopicArn=topic_arn, PublishBatchRequestEntries=[alert.to_publish_entry() for alert in chunk]
-            )
+            response = sns.publish_batch(TopicArn=topic_arn, PublishBatchRequestEntries=chunk)
         except (ClientError, BotoCoreError) as exc:
             code = _error_code(exc)
             logger.warning("alert publish call failed", extra={"error_code": code, "alerts": len(ids)})

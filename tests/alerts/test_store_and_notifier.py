@@ -151,3 +151,21 @@ def test_publish_batch_turns_connection_errors_into_failed_ids(monkeypatch: pyte
         "LEAD000000": "EndpointConnectionError",
         "LEAD000001": "EndpointConnectionError",
     }
+
+
+def test_publish_batch_keeps_each_call_under_the_payload_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = _FakeSns(lambda ids: {"Successful": [{"Id": i, "MessageId": f"m-{i}"} for i in ids], "Failed": []})
+    monkeypatch.setattr(aws, "client", lambda service: fake)
+    big_email = "😀" * 8_000 + "x" * 4_000  # a full-detail email at its largest: about 36 KB, twice per entry
+    alerts = [
+        Alert(f"LEAD{i:06d}", "s", big_email, "m", big_email, {"lead_id": f"LEAD{i:06d}"}) for i in range(10)
+    ]
+
+    outcome = notifier.publish_batch("arn:aws:sns:us-east-1:123456789012:t", alerts)
+
+    assert len(outcome.succeeded) == 10
+    assert len(fake.calls) > 1
+    assert sorted(i for call in fake.calls for i in call) == sorted(a.lead_id for a in alerts)
+    for call in fake.calls:
+        entries = [a.to_publish_entry() for a in alerts if a.lead_id in call]
+        assert sum(notifier.entry_bytes(e) for e in entries) <= 256 * 1024
