@@ -274,6 +274,14 @@ def translate_error(exc: Exception, state: State) -> CliError:
     )
 
 
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (tests capture stdout)
+        pass
+
+
 class LeadsGroup(click.Group):
     """Turns every exception a command raises into a documented exit code."""
 
@@ -282,6 +290,10 @@ class LeadsGroup(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.Abort, click.ClickException):
             raise
+        except BrokenPipeError:
+            # The reader went away (`leads export | head`): not an error; silence the final flush of stdout.
+            _silence_stdout()
+            raise click.exceptions.Exit(0) from None
         except Exception as exc:
             state = ctx.ensure_object(State)
             if state.debug:
