@@ -53,8 +53,9 @@ class AlertBatchProcessor(BatchProcessor):
     """``BatchProcessor`` that publishes the whole batch's alerts together instead of one record at a time."""
 
     def __init__(self) -> None:
+        # Even when every record failed (SNS down), answer with the exact list instead of raising: a function
+        # error would make Lambda bisect the batch, which only helps against poison records.
         super().__init__(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
-        self.sns_calls = 0
 
     def process(self) -> list[tuple[Any, ...]]:
         results: list[tuple[Any, ...] | None] = [None] * len(self.records)
@@ -90,7 +91,6 @@ class AlertBatchProcessor(BatchProcessor):
 
         if candidates:
             report = deliver(candidates, settings=load_settings().require_alerts())
-            self.sns_calls += report.sns_calls
             failed = set(report.failed_lead_ids)
             for position, record, lead_id in waiting:
                 if lead_id in failed:
