@@ -28,6 +28,8 @@ def test_list_is_newest_first_and_hides_spam(leads: Cli, submit: Submitter) -> N
     assert listed["count"] == 3
     assert listed["truncated"] is False
     assert [lead["id"] for lead in leads.json("list", "--status", "spam")["leads"]] == [spam]
+    before_the_command = leads("--json", "list", "--status", "all")
+    assert [lead["id"] for lead in json.loads(before_the_command.stdout)["leads"]] == [third, second, first]
 
 
 def test_list_pages_through_the_index_with_a_small_page_size(
