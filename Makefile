@@ -10,7 +10,8 @@ PORT ?= 3000
 AWS_PORT ?= 4566
 export PORT AWS_PORT
 
-.PHONY: help run test bench install install-sam install-tools lint typecheck template-check build unit clean lock
+.PHONY: help run test bench security audit install install-sam install-tools lint typecheck template-check cfn-lint sam-validate \
+	checkov build unit clean lock
 
 help:
 	@echo "make run    - the whole product locally (http://127.0.0.1:$(PORT))"
@@ -62,11 +63,18 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# The four template checks are independent: run them side by side (about 60 CPU-seconds in all).
 template-check: install install-sam install-tools
+	@$(MAKE) --no-print-directory --jobs=4 --output-sync=target cfn-lint sam-validate checkov build
+
+cfn-lint: install
 	$(BIN)/cfn-lint template.yaml
+
+sam-validate: install-sam
 	$(SAM_ENV) $(SAM_VENV)/bin/sam validate --lint --region us-east-1 --template template.yaml
+
+checkov: install-tools
 	$(TOOLS_VENV)/bin/checkov --file template.yaml --framework cloudformation --compact --quiet --skip-download
-	@$(MAKE) --no-print-directory build
 
 # Lambda packages for arm64/python3.13 through functions/Makefile (no Docker, no local python3.13 needed):
 # locked wheels for the target platform, minus what the runtime provides. --cached rebuilds only on change.
@@ -85,6 +93,15 @@ test: lint typecheck template-check unit
 
 bench: install
 	$(BIN)/python -m benchmarks
+
+# bandit on functions/ and infrastructure/: every finding justified (also run by make test, tests/reliability).
+security: install
+	$(BIN)/python -m tests.reliability.security bandit
+
+# pip-audit of the locks; needs PyPI's JSON API. Exit 1: known vulnerabilities; exit 3: AUDIT INCOMPLETE
+# (packages the index cannot describe, or no network). Not part of make test: see docs/performance.md.
+audit: install
+	$(BIN)/python -m tests.reliability.security audit
 
 # Re-lock after editing requirements/*.in (Lambda package: python3.13 on arm64).
 lock: | $(UV)
