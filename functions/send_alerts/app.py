@@ -61,6 +61,7 @@ class AlertBatchProcessor(BatchProcessor):
         results: list[tuple[Any, ...] | None] = [None] * len(self.records)
         waiting: list[tuple[int, DynamoDBRecord, str]] = []  # (position, record, lead id)
         candidates: list[dict[str, Any]] = []
+        ignored = 0
         for position, raw in enumerate(self.records):
             record = DynamoDBRecord(raw)
             if _sequence_number(record) is None:
@@ -81,7 +82,8 @@ class AlertBatchProcessor(BatchProcessor):
                 metrics.add_metric(name="AlertRecordMalformed", unit=MetricUnit.Count, value=1)
                 results[position] = self.failure_handler(record=record, exception=sys.exc_info())
                 continue
-            if lead is None:
+            if lead is None:  # MODIFY, REMOVE, spam, other items: the template's filter should keep them away
+                ignored += 1
                 results[position] = self.success_handler(record=raw, result=None)
                 continue
             lead_id = lead_id_of(lead)
@@ -89,6 +91,8 @@ class AlertBatchProcessor(BatchProcessor):
             waiting.append((position, record, lead_id))
             candidates.append(lead)
 
+        if ignored:
+            metrics.add_metric(name="AlertRecordIgnored", unit=MetricUnit.Count, value=ignored)
         if candidates:
             report = deliver(candidates, settings=load_settings().require_alerts())
             failed = set(report.failed_lead_ids)
