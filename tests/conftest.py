@@ -1,4 +1,4 @@
-"""Shared fixtures: fake AWS credentials, moto, resources created from template.yaml, a fake Lambda context."""
+"""Shared fixtures: fake AWS credentials, moto, resources from template.yaml, a fake Lambda context."""
 
 from __future__ import annotations
 
@@ -61,9 +61,8 @@ def load_event(name: str) -> dict[str, Any]:
 @pytest.fixture
 def aws_mock() -> Iterator[None]:
     """moto for every AWS call in the test; our client cache is reset on both sides."""
-    from moto import mock_aws
-
     from leads_core import aws, hashing
+    from moto import mock_aws
 
     aws.reset()
     hashing.forget_key()
@@ -87,7 +86,6 @@ def _resource_session(boto3: Any) -> Any:
 def stack(aws_mock: None, monkeypatch: pytest.MonkeyPatch) -> Any:
     """Table, topic, queue and secret created from template.yaml, with the functions' environment set."""
     import boto3
-
     from leads_core.settings import load_settings
     from leads_local.template import create_resources
 

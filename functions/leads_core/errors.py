@@ -17,7 +17,9 @@ class ValidationFailed(LeadsError):
     def __init__(self, errors: dict[str, str], summary: str | None = None) -> None:
         self.errors = errors
         self.summary = summary or (
-            "Please check the highlighted field." if len(errors) == 1 else "Please check the highlighted fields."
+            "Please check the highlighted field."
+            if len(errors) == 1
+            else "Please check the highlighted fields."
         )
         super().__init__(self.summary)
 

@@ -125,7 +125,7 @@ class Invoker:
     """Calls ``submit_consultation.app.lambda_handler`` with events from events/ (optionally modified)."""
 
     def __init__(self, context: Any) -> None:
-        from submit_consultation import app  # noqa: PLC0415 - its import reads the settings
+        from submit_consultation import app
 
         self.app = app
         self.context = context

@@ -33,8 +33,8 @@ class _NoManagedPolicies:
 @lru_cache(maxsize=1)
 def _transformed_json() -> str:
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    from samtranslator.translator.transform import transform  # noqa: PLC0415 - slow import, tests only
-    from samtranslator.yaml_helper import yaml_parse  # noqa: PLC0415
+    from samtranslator.translator.transform import transform
+    from samtranslator.yaml_helper import yaml_parse
 
     source = yaml_parse(TEMPLATE_PATH.read_text(encoding="utf-8"))
     # sam build/package replace local CodeUri paths with S3 locations before the transform runs.
