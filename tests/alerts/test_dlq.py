@@ -143,3 +143,35 @@ def test_a_message_that_is_no_stream_invocation_record_is_kept_and_named(alert_w
     assert report.unreadable_message_ids == [listed.message_id]
     assert listed.problem
     assert "receipt_handle" not in listed.to_dict()
+
+
+def test_replay_stays_within_the_failed_range(alert_world: AlertWorld, sns_faults: SnsFaults) -> None:
+    first, second, third = (alert_world.put_lead() for _ in range(3))
+    records = alert_world.new_stream_records()
+    queue_url = alert_world.resources.alert_failures_queue_url
+    _send_to_failure_queue(alert_world, _on_failure_message(alert_world, records[1:2], 6))
+
+    report = replay_failures(queue_url)
+
+    assert list(report.published) == [second["id"]]
+    assert report.records_read == 1
+    assert "alerted_at" not in alert_world.get_item(first["id"])
+    assert "alerted_at" not in alert_world.get_item(third["id"])
+
+
+def test_a_batch_whose_stream_is_gone_is_kept_as_unreadable(alert_world: AlertWorld) -> None:
+    alert_world.put_lead()
+    records = alert_world.new_stream_records()
+    message = _on_failure_message(alert_world, records, 6)
+    message["DDBStreamBatchInfo"]["streamArn"] = (
+        "arn:aws:dynamodb:us-east-1:123456789012:table/deleted-table/stream/2026-01-01T00:00:00.000"
+    )
+    queue_url = alert_world.resources.alert_failures_queue_url
+    _send_to_failure_queue(alert_world, message)
+
+    report = replay_failures(queue_url)
+
+    assert len(report.unreadable_message_ids) == 1
+    assert report.messages_deleted == 0
+    assert len(list_failures(queue_url)) == 1
+    assert alert_world.inbox() == []
