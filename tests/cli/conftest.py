@@ -50,7 +50,7 @@ class Submitter:
     def __call__(self, **fields: Any) -> str:
         """Submit ``SUBMIT_DEFAULTS`` updated with ``fields`` (``None`` drops one); return the lead id."""
         # The handler module validates its settings at import: import it once the stack's environment is set.
-        from submit_consultation.app import lambda_handler  # noqa: PLC0415
+        from submit_consultation.app import lambda_handler
 
         body_fields = {**SUBMIT_DEFAULTS, **fields}
         body = json.dumps({k: v for k, v in body_fields.items() if v is not None})
