@@ -341,6 +341,11 @@ def _facts(lead: Mapping[str, Any]) -> _Facts:
     )
 
 
+def _callback_method(lead: Mapping[str, Any], facts: _Facts) -> str:
+    """The preferred method, except that someone who may be in crisis is called when a phone was given."""
+    return "phone" if facts.priority == "urgent" and _text(lead, "phone") else facts.method
+
+
 def _callback(lead: Mapping[str, Any], method: str) -> tuple[str, str]:
     """(kind, value) of the visitor's own callback for ``method``, falling back to the other one."""
     phone, email = _text(lead, "phone"), _text(lead, "email")
@@ -393,8 +398,9 @@ def render_sms(lead: Mapping[str, Any], facts: _Facts, detail: str, clinic_name:
     clinic = _shorten(to_sms_text(clinic_name), 40)
     show_contact = detail in {"contact", "full"}
 
-    kind, value = _callback(lead, facts.method) if show_contact else ("", "")
-    verb = SMS_METHOD_VERBS[facts.method]
+    method = _callback_method(lead, facts)
+    kind, value = _callback(lead, method) if show_contact else ("", "")
+    verb = SMS_METHOD_VERBS[method]
     if kind == "email" and verb != "email":
         verb = "email"
     if kind == "phone" and verb == "email":
@@ -440,8 +446,11 @@ def render_email(lead: Mapping[str, Any], facts: _Facts, detail: str, clinic_nam
     clinic = clean_line(clinic_name) or "the clinic"
     lines: list[str] = []
     if facts.priority == "urgent":
+        said = "self_reported" in facts.urgent_reasons or lead.get("in_crisis") is True
         lines += [
-            "URGENT: this person said they may be in crisis. Call them now.",
+            "URGENT: this person said they may be in crisis. Call them now."
+            if said
+            else "URGENT: their message reads as a crisis. Call them now.",
             "If they are in immediate danger, call 911. The 988 Suicide & Crisis Lifeline (call or text 988)",
             "is available 24/7; you can share it with them.",
         ]
@@ -465,7 +474,7 @@ def render_email(lead: Mapping[str, Any], facts: _Facts, detail: str, clinic_nam
             lines.append(_row("Name", name))
     lines.append(_row("Prefers", METHOD_LABELS[facts.method]))
     if detail in {"contact", "full"}:
-        kind, value = _callback(lead, facts.method)
+        kind, value = _callback(lead, _callback_method(lead, facts))
         if value:
             lines.append(_row("Phone" if kind == "phone" else "Email", value))
         elif facts.referral_type != "provider":

@@ -366,3 +366,16 @@ def test_docs_examples_are_current() -> None:
     documented = doc_examples.documented()
     assert set(documented) == set(doc_examples.examples())
     assert documented == doc_examples.examples(), "run: .venv/bin/python -m tests.alerts.doc_examples"
+
+
+def test_someone_who_may_be_in_crisis_is_called_whatever_they_preferred() -> None:
+    texted = _render(lead_item(urgent=True, preferred_contact="text", consent_sms=True))
+    assert "call +16305550123" in texted.sms
+    assert "Phone:            +16305550123" in texted.email
+    email_only = _render(lead_item(urgent=True, preferred_contact="email", phone=None))
+    assert "email maria.lopez@example.com" in email_only.sms
+
+
+def test_urgency_from_the_message_alone_is_worded_as_such() -> None:
+    alert = _render(lead_item(urgent=True, in_crisis=False, urgent_reasons=["message"]))
+    assert alert.email.startswith("URGENT: their message reads as a crisis. Call them now.")
