@@ -85,8 +85,17 @@ def detail_table(record: Mapping[str, Any]) -> Table:
     for name, value in record.items():
         if value is None or value in ("", []):
             continue
-        table.add_row(name, Text(display_value(value)))
+        table.add_row(name, Text(_expiry(value) if name == "expires_at" else display_value(value)))
     return table
+
+
+def _expiry(value: Any) -> str:
+    """The TTL as the date the table deletes the lead."""
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    if not isinstance(value, int):
+        return display_value(value)
+    return datetime.fromtimestamp(value, tz=UTC).strftime("%Y-%m-%d (deleted automatically)")
 
 
 def display_value(value: Any) -> str:

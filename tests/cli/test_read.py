@@ -139,6 +139,7 @@ def test_show_accepts_a_lower_case_id_and_prints_a_table(leads: Cli, submit: Sub
     result = leads("show", lead_id.lower())
 
     assert result.exit_code == 0
+    assert "(deleted automatically)" in result.stdout
     assert lead_id in result.stdout
     assert "Morgan" in result.stdout
 
