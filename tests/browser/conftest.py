@@ -100,7 +100,7 @@ class StackProcess:
                 self.ready.set()
 
     def table_name(self) -> str:
-        from leads_local.template import local_outputs  # noqa: PLC0415 - the stack's deterministic names
+        from leads_local.template import local_outputs
 
         return local_outputs(self.port, self.aws_port)["LeadsTableName"]
 
@@ -161,8 +161,8 @@ class Site:
 
     def stored_lead(self, lead_id: str) -> dict[str, Any]:
         """The lead item as stored in the local DynamoDB table (plain Python values)."""
-        import boto3  # noqa: PLC0415 - only the tests that read the table pay for it
-        from boto3.dynamodb.types import TypeDeserializer  # noqa: PLC0415
+        import boto3
+        from boto3.dynamodb.types import TypeDeserializer
 
         if self._dynamodb is None:
             self._dynamodb = boto3.client(
@@ -269,7 +269,7 @@ def stack_process(chromium_executable: str, embedding_site: EmbeddingSite) -> It
 
 @pytest.fixture(scope="session")
 def browser(chromium_executable: str, stack_process: StackProcess) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - not needed by the markup tests
+    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=chromium_executable, args=CHROMIUM_ARGS)
