@@ -7,9 +7,9 @@ messages). Rules (contract 2.5):
 
 - ``subject``: printable ASCII only (0x20-0x7E), 1-99 characters, no line breaks, never a person's name.
 - ``sms``: one segment: at most 160 characters, every one in the GSM 03.38 *basic* alphabet. Visitor text is
-  transliterated to plain ASCII (José -> Jose, ß -> ss, curly quotes -> straight) and the ASCII characters
-  that are not GSM basic (``[ \\ ] ^ { | } ~`` and the backtick) are dropped; names are shortened until it
-  fits.
+  transliterated to plain ASCII (José -> Jose, ß -> ss, curly quotes -> straight); the ASCII characters that
+  are not GSM basic are replaced (``[ {`` -> ``(``, ``] }`` -> ``)``, ``| \\`` -> ``/``, ``~`` -> ``-``, the
+  backtick -> ``'``) or dropped (``^``); names are shortened until it fits.
 - Detail per ``ALERT_DETAIL``: ``minimal`` (reference, service, location, priority, preferred contact method
   and time), ``contact`` (adds first name, last initial and the callback phone or email), ``full`` (the email
   part only adds full name, message, provider and attribution). The SMS never carries more than ``contact``
