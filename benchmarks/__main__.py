@@ -61,18 +61,19 @@ def run_section(name: str, action: Callable[[], dict[str, Any]], errors: dict[st
 
 
 def collect(quick: bool) -> dict[str, Any]:
-    from benchmarks import alert_batch, cold_start, local, packages, warm
+    from benchmarks import alert_batch, cold_start, local, moto_speedups, packages, warm
 
-    rounds = 3 if quick else 9
-    warm_requests = 40 if quick else 300
-    local_requests = 30 if quick else 300
+    rounds = 2 if quick else 9
+    warm_requests = 20 if quick else 200
+    local_requests = 10 if quick else 200
+    batch_size = 10 if quick else 100
     errors: dict[str, str] = {}
     report: dict[str, Any] = {}
 
     cold = run_section("cold_start", lambda: cold_start.measure(rounds, progress).figures(), errors)
     profile = run_section("importtime", lambda: {"top": cold_start.import_profile()}, errors)
     warm_path = run_section("warm_path", lambda: warm.measure(warm_requests, progress), errors)
-    batch = run_section("alert_batch", alert_batch.measure, errors)
+    batch = run_section("alert_batch", lambda: alert_batch.measure(batch_size), errors)
     local_run = run_section("local_stack", lambda: local.measure(local_requests, progress=progress), errors)
     sizes = run_section("package_size", packages.measure, errors)
 
@@ -88,7 +89,7 @@ def collect(quick: bool) -> dict[str, Any]:
     }
     report["cold_start"] = cold
     report["warm_path"] = {
-        key: warm_path[key] for key in ("submit_handler_ms", "reference_handler_ms") if key in warm_path
+        key: value for key, value in warm_path.items() if key.endswith("_ms") and isinstance(value, dict)
     }
     report["sync_aws_calls"] = warm_path.get("sync_aws_calls")
     report["alert_batch"] = {k: v for k, v in batch.items() if k != "sns_calls_per_alert"}
@@ -108,6 +109,8 @@ def collect(quick: bool) -> dict[str, Any]:
         "cold_start_rounds": rounds,
         "warm_requests_per_side": warm_requests,
         "local_requests": local_requests,
+        "alert_batch_records": batch_size,
+        "moto_speedups": moto_speedups.enabled(),
     }
     report["_importtime_full"] = profile.get("top", [])
     return report
@@ -135,6 +138,19 @@ def human_table(report: dict[str, Any]) -> str:
                 b=cold["boto3_clients_ms"]["median"],
                 c=cold["handler_import_and_clients_ms"]["median"],
                 r=cold["with_clients_ratio"],
+            )
+        )
+    warm_split = report.get("warm_path") or {}
+    if "submit_handler_own_code_ms" in warm_split:
+        lines.append(
+            "warm path medians: submit handler {s} ms = {sa} ms in AWS calls + {so} ms own code; "
+            "reference {r} ms = {ra} ms in AWS calls + {ro} ms own code".format(
+                s=warm_split["submit_handler_ms"]["median"],
+                sa=warm_split["submit_handler_in_aws_calls_ms"]["median"],
+                so=warm_split["submit_handler_own_code_ms"]["median"],
+                r=warm_split["reference_handler_ms"]["median"],
+                ra=warm_split["reference_handler_in_aws_calls_ms"]["median"],
+                ro=warm_split["reference_handler_own_code_ms"]["median"],
             )
         )
     calls = report.get("sync_aws_calls") or {}

@@ -8,6 +8,7 @@ registered on a fresh session before ``leads_core.aws`` creates any client (``in
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from typing import Any
 
@@ -19,11 +20,21 @@ class CallCounter:
         self._lock = threading.Lock()
         self.calls: Counter[str] = Counter()
         self.attempts: Counter[str] = Counter()
+        self.seconds_in_calls = 0.0
+        self._started = threading.local()
 
     def _on_call(self, model: Any = None, **_: Any) -> None:
+        self._started.at = time.perf_counter()
         if model is not None:
             with self._lock:
                 self.calls[f"{model.service_model.service_name}:{model.name}"] += 1
+
+    def _on_call_done(self, **_: Any) -> None:
+        started = getattr(self._started, "at", None)
+        if started is not None:
+            with self._lock:
+                self.seconds_in_calls += time.perf_counter() - started
+            self._started.at = None
 
     def _on_send(self, event_name: str = "", **_: Any) -> None:
         with self._lock:
@@ -33,6 +44,7 @@ class CallCounter:
         with self._lock:
             self.calls.clear()
             self.attempts.clear()
+            self.seconds_in_calls = 0.0
 
     def snapshot(self) -> dict[str, int]:
         with self._lock:
@@ -54,4 +66,6 @@ def install_counter() -> CallCounter:
     session = aws.session()
     session.events.register("before-call", counter._on_call)
     session.events.register("before-send", counter._on_send)
+    session.events.register("after-call", counter._on_call_done)
+    session.events.register("after-call-error", counter._on_call_done)
     return counter

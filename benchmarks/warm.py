@@ -109,24 +109,40 @@ def measure(requests: int, progress: Any = print) -> dict[str, Any]:
         events = [submission_event(run, i) for i in range(index, index + requests + 2 * BLOCK)]
         real_times: list[float] = []
         reference_times: list[float] = []
+        real_aws: list[float] = []
+        reference_aws: list[float] = []
+        sides = ((real, real_times, real_aws), (reference_call, reference_times, reference_aws))
         for block_start in range(0, len(events), BLOCK):
             block = events[block_start : block_start + BLOCK]
-            for handler, times in ((real, real_times), (reference_call, reference_times)):
+            for handler, times, aws_times in sides:
                 for event in block:
+                    counter.reset()
                     started = time.perf_counter()
                     response = handler(event)
                     elapsed = time.perf_counter() - started
                     _check_created(response)
                     times.append(elapsed)
+                    aws_times.append(counter.seconds_in_calls)
             if block_start and block_start % (BLOCK * 10) == 0:
                 progress(f"  warm path {block_start}/{len(events)} requests per side")
         # The first two blocks of each side are warm-up.
         real_ms = summary([t * 1000 for t in real_times[2 * BLOCK :]])
         reference_ms = summary([t * 1000 for t in reference_times[2 * BLOCK :]])
+        real_own = summary([(t - a) * 1000 for t, a in zip(real_times, real_aws, strict=True)][2 * BLOCK :])
+        reference_own = summary(
+            [(t - a) * 1000 for t, a in zip(reference_times, reference_aws, strict=True)][2 * BLOCK :]
+        )
+        real_backend = summary([a * 1000 for a in real_aws[2 * BLOCK :]])
+        reference_backend = summary([a * 1000 for a in reference_aws[2 * BLOCK :]])
     return {
         "warm_overhead_ratio": round(float(real_ms["median"]) / float(reference_ms["median"]), 3),
         "submit_handler_ms": real_ms,
         "reference_handler_ms": reference_ms,
+        # Where the time goes: inside AWS calls (moto + botocore) versus the handler's own code.
+        "submit_handler_in_aws_calls_ms": real_backend,
+        "submit_handler_own_code_ms": real_own,
+        "reference_handler_in_aws_calls_ms": reference_backend,
+        "reference_handler_own_code_ms": reference_own,
         "sync_aws_calls_per_lead": int(summary(warm_counts)["median"]),
         "sync_aws_calls": {
             "warm_per_lead": warm_counts,

@@ -51,8 +51,8 @@ def inprocess_submit() -> Iterator[InProcessSubmit]:
     """One moto backend for a whole module (fast replay of many requests); Powertools logs captured."""
     with moto_backend() as resources:
         # Imported inside the moto context: the handler reads its settings at import (Lambda INIT).
-        from leads_core.observability import logger  # noqa: PLC0415
-        from submit_consultation import app as submit_app  # noqa: PLC0415
+        from leads_core.observability import logger
+        from submit_consultation import app as submit_app
 
         buffer = io.StringIO()
         with swapped_log_stream(logger, buffer):

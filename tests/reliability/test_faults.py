@@ -40,7 +40,7 @@ class _DeliverySettings:
 @contextmanager
 def leads_core_against(stack: LocalStackProcess) -> Iterator[None]:
     """Point this process's ``leads_core.aws`` clients at the stack's AWS endpoint (no faults here)."""
-    from leads_core import aws  # noqa: PLC0415 - test-process client cache, reset on both sides
+    from leads_core import aws
 
     with patched_environ({**FAKE_AWS_ENV, "AWS_ENDPOINT_URL": stack.aws_endpoint}):
         aws.reset()
@@ -51,8 +51,8 @@ def leads_core_against(stack: LocalStackProcess) -> Iterator[None]:
 
 
 def replay_dead_letters(stack: LocalStackProcess) -> dict[str, Any]:
-    from leads_core.dlq import replay_failures  # noqa: PLC0415
-    from leads_local.template import local_outputs  # noqa: PLC0415
+    from leads_core.dlq import replay_failures
+    from leads_local.template import local_outputs
 
     outputs = local_outputs(port=stack.port, aws_port=stack.aws_port)
     table = stack.table_name()

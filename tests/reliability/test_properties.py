@@ -128,8 +128,8 @@ def _check_answer(
 
 
 def _check_alerts(lead_id: str, submission: dict[str, Any]) -> None:
-    from leads_core.alerts import render_alert  # noqa: PLC0415 - imported inside the moto context
-    from leads_core.delivery import load_lead  # noqa: PLC0415
+    from leads_core.alerts import render_alert
+    from leads_core.delivery import load_lead
 
     lead = load_lead(lead_id)
     assert lead is not None

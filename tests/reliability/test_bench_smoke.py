@@ -1,0 +1,54 @@
+"""``python -m benchmarks --quick`` runs end to end against the real code and ends with the JSON figures.
+
+Not a benchmark: no timing is asserted, only that every figure was measured and reported with its goal.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.stack, pytest.mark.timeout(900)]
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+FIGURES = (
+    "cold_start_ratio",
+    "warm_overhead_ratio",
+    "sync_aws_calls_per_lead",
+    "sns_calls_per_alert",
+    "local_p50_ms",
+    "local_p99_ms",
+    "lead_to_alert_p50_ms",
+    "lead_to_alert_p99_ms",
+)
+
+
+def test_quick_bench_prints_every_figure_as_its_last_line() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=850,
+        check=False,
+    )
+    last_line = completed.stdout.strip().splitlines()[-1]
+    report = json.loads(last_line)
+    assert report["errors"] == {}, report["errors"]
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    for figure in FIGURES:
+        assert isinstance(report[figure], int | float), figure
+    assert set(report["goals"]) == {
+        "cold_start_ratio",
+        "warm_overhead_ratio",
+        "sync_aws_calls_per_lead",
+        "sns_calls_per_alert",
+    }
+    assert all(isinstance(goal["met"], bool) for goal in report["goals"].values())
+    assert report["importtime_top"], "no import profile"
+    assert "package_size" in report
+    assert report["sync_aws_calls"]["cold_first_call"] >= report["sync_aws_calls_per_lead"]
