@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import time
@@ -111,6 +112,8 @@ def collect(quick: bool) -> dict[str, Any]:
         "local_requests": local_requests,
         "alert_batch_records": batch_size,
         "moto_speedups": moto_speedups.enabled(),
+        "cpu_count": os.cpu_count(),
+        "load_average_1m_at_end": round(os.getloadavg()[0], 2),
     }
     report["_importtime_full"] = profile.get("top", [])
     return report
