@@ -1,0 +1,85 @@
+"""The harness's moto patch keeps TransactWriteItems atomic: a cancelled transaction changes nothing
+(items, in-place updates, stream records), a successful one applies every operation."""
+
+from __future__ import annotations
+
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from benchmarks import moto_speedups
+
+
+@pytest.fixture
+def table(aws_mock: None) -> str:
+    assert moto_speedups.install() or not moto_speedups.enabled()
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    client.create_table(
+        TableName="speedups",
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )
+    client.put_item(TableName="speedups", Item={"pk": {"S": "counter"}, "sk": {"S": "x"}, "hits": {"N": "1"}})
+    client.put_item(TableName="speedups", Item={"pk": {"S": "taken"}, "sk": {"S": "x"}})
+    return "speedups"
+
+
+def _items(name: str) -> list[dict[str, object]]:
+    return sorted(boto3.client("dynamodb", region_name="us-east-1").scan(TableName=name)["Items"], key=str)
+
+
+def _stream_records(name: str) -> int:
+    streams = boto3.client("dynamodbstreams", region_name="us-east-1")
+    arn = boto3.client("dynamodb", region_name="us-east-1").describe_table(TableName=name)["Table"][
+        "LatestStreamArn"
+    ]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    return len(streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"])
+
+
+def _transaction(name: str, new_key: str, claim: str) -> list[dict[str, object]]:
+    return [
+        {"Put": {"TableName": name, "Item": {"pk": {"S": new_key}, "sk": {"S": "x"}}}},
+        {
+            "Update": {
+                "TableName": name,
+                "Key": {"pk": {"S": "counter"}, "sk": {"S": "x"}},
+                "UpdateExpression": "ADD hits :one",
+                "ExpressionAttributeValues": {":one": {"N": "1"}},
+            }
+        },
+        {
+            "Put": {
+                "TableName": name,
+                "Item": {"pk": {"S": claim}, "sk": {"S": "x"}},
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        },
+    ]
+
+
+def test_a_cancelled_transaction_changes_nothing(table: str) -> None:
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    before, records_before = _items(table), _stream_records(table)
+    with pytest.raises(ClientError, match="TransactionCanceled"):
+        client.transact_write_items(TransactItems=_transaction(table, "new", "taken"))
+    assert _items(table) == before
+    assert _stream_records(table) == records_before
+
+
+def test_a_successful_transaction_applies_every_operation(table: str) -> None:
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    records_before = _stream_records(table)
+    client.transact_write_items(TransactItems=_transaction(table, "new", "free"))
+    keys = {item["pk"]["S"] for item in _items(table)}  # type: ignore[index]
+    assert {"new", "free", "counter", "taken"} == keys
+    counter = client.get_item(TableName=table, Key={"pk": {"S": "counter"}, "sk": {"S": "x"}})["Item"]
+    assert counter["hits"]["N"] == "2"
+    assert _stream_records(table) == records_before + 3
