@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-
 import boto3
 import pytest
 from botocore.exceptions import ClientError
