@@ -260,6 +260,7 @@
       const controller = typeof AbortController === "function" ? new AbortController() : null;
       const timer = controller ? window.setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS) : null;
       let response;
+      let data = null;
       try {
         response = await window.fetch(this.endpoint, {
           method: "POST",
@@ -273,6 +274,11 @@
           cache: "no-store",
           signal: controller ? controller.signal : undefined,
         });
+        try {
+          data = await response.json();
+        } catch (notJson) {
+          data = null; // an answer without a JSON body: handled by its status
+        }
       } catch (networkError) {
         this.setSending(false);
         this.showProblem(
@@ -285,12 +291,6 @@
         if (timer !== null) {
           window.clearTimeout(timer);
         }
-      }
-      let data = null;
-      try {
-        data = await response.json();
-      } catch (notJson) {
-        data = null;
       }
       this.setSending(false);
       this.handle(response, data);
