@@ -59,7 +59,7 @@ def replay_dead_letters(stack: LocalStackProcess) -> dict[str, Any]:
     stream_arn = stack.aws_client("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
     settings = _DeliverySettings(topic_arn=outputs["StaffAlertsTopicArn"], table_name=table)
     with leads_core_against(stack):
-        report = replay_failures(outputs["AlertFailuresQueueUrl"], stream_arn, settings=settings)  # type: ignore[arg-type]
+        report = replay_failures(outputs["AlertFailuresQueueUrl"], stream_arn, settings=settings)
     return report.to_dict()
 
 
