@@ -5,9 +5,10 @@ transaction costs O(items in the table, stream records included): after a few hu
 takes seconds and the figures would measure moto, not our code. ``install()`` swaps that snapshot for an
 equivalent, cheap one: the table object and its item index are copied shallowly, and only the items the
 transaction updates in place (``Update`` operations) are deep-copied; ``Put`` replaces item objects and
-``Delete`` pops them, so a shallow index copy restores them. Stream records written by a transaction that is
-then cancelled are removed again (DynamoDB never streams a cancelled transaction; moto's own rollback did the
-same by restoring the deep-copied stream shard). Everything else in moto is untouched.
+``Delete`` pops them, so a shallow index copy restores them. Stream records of a transaction are held back
+and appended only when it commits: DynamoDB never streams a cancelled transaction, and a record that was
+visible for a moment and then removed would let a stream reader skip the next record (moto numbers records
+by position). Everything else in moto is untouched.
 
 Opt out with ``BENCH_MOTO_SPEEDUPS=0`` to measure stock moto.
 """
@@ -80,35 +81,35 @@ def install() -> bool:
     if _installed:
         return True
     from moto.dynamodb import models as dynamodb_models
+    from moto.dynamodb.models.table import StreamShard
 
     original = dynamodb_models.DynamoDBBackend.transact_write_items
+    original_add = StreamShard.add
+
+    def add(self: Any, old: Any, new: Any) -> None:
+        pending = getattr(_state, "pending_records", None)
+        if getattr(_state, "in_transaction", False) and pending is not None:
+            pending.append((self, old, new))
+            return
+        original_add(self, old, new)
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        names = {
-            str(op.get("TableName"))
-            for entry in transact_items
-            for op in entry.values()
-            if isinstance(op, dict)
-        }
-        shards = {
-            name: (self.tables[name].stream_shard, len(self.tables[name].stream_shard.items))
-            for name in names
-            if name in self.tables and self.tables[name].stream_shard is not None
-        }
+        pending: list[tuple[Any, Any, Any]] = []
         _state.in_transaction = True
         _state.update_keys = _update_keys(transact_items)
+        _state.pending_records = pending
         try:
             original(self, transact_items)
-        except Exception:
-            for shard, length in shards.values():
-                del shard.items[length:]
-            raise
         finally:
             _state.in_transaction = False
             _state.update_keys = {}
+            _state.pending_records = None
+        for shard, old, new in pending:  # committed: only now do its stream records exist
+            original_add(shard, old, new)
 
     dynamodb_models.copy = _CopyModule  # type: ignore[assignment]
     dynamodb_models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    StreamShard.add = add  # type: ignore[method-assign]
     _installed = True
     return True
 

@@ -29,13 +29,16 @@ class InProcessSubmit:
     resources: Any
     handler: Any
     log: io.StringIO
+    _client: Any = None
 
     def call(self, event: dict[str, Any]) -> dict[str, Any]:
         return dict(self.handler.lambda_handler(event, FakeLambdaContext()))
 
     def stored_keys(self) -> set[str]:
         """``pk`` of every lead and idempotency item in the table (what a request may have written)."""
-        client = boto3.client("dynamodb", region_name="us-east-1")
+        if self._client is None:
+            self._client = boto3.client("dynamodb", region_name="us-east-1")
+        client = self._client
         keys: set[str] = set()
         kwargs: dict[str, Any] = {"TableName": self.resources.table_name, "ProjectionExpression": "pk"}
         while True:

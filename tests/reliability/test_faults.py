@@ -63,6 +63,11 @@ def replay_dead_letters(stack: LocalStackProcess) -> dict[str, Any]:
     return report.to_dict()
 
 
+def _lines_about(log_text: str, lead_ids: set[str], limit: int = 40) -> str:
+    lines = [line[:400] for line in log_text.splitlines() if any(lead_id in line for lead_id in lead_ids)]
+    return "\n".join(lines[:limit])
+
+
 def test_throttled_writes_and_publishes_still_give_one_lead_and_one_alert_each() -> None:
     traffic = Traffic(visitor_token=run_token(), key_token=run_token(), count=DISTINCT)
     env = {"RATE_LIMIT_PER_HOUR": "10000", "LOCAL_FAULTS": FAULTS, "LOCAL_FAULTS_SEED": "20261129"}
@@ -94,7 +99,10 @@ def test_throttled_writes_and_publishes_still_give_one_lead_and_one_alert_each()
 
     alert_counts = Counter(alert["lead_id"] for alert in alerts)
     missing = accepted_ids - set(alert_counts)
-    assert not missing, f"{len(missing)} leads without alert after replays {replays}"
+    assert not missing, (
+        f"{len(missing)} leads without alert after replays {replays}; stream stats {health['stream']}; "
+        f"log lines of those leads (ids and codes only):\n{_lines_about(log_text, missing)}"
+    )
     assert set(alert_counts) == accepted_ids
     assert max(alert_counts.values()) == 1, "a lead was alerted twice"
     injected = health["faults_injected"]

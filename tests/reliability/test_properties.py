@@ -151,7 +151,7 @@ def _check_alerts(lead_id: str, submission: dict[str, Any]) -> None:
         assert len(message) < 12 or message not in alert.sms, "the SMS carries the message text"
 
 
-PROPERTY_SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+PROPERTY_SETTINGS = settings(max_examples=70, deadline=None, suppress_health_check=list(HealthCheck))
 
 
 @pytest.fixture(scope="module")
