@@ -108,6 +108,8 @@ class LocalStackProcess:
     _process: subprocess.Popen[str] | None = None
     _reader: threading.Thread | None = None
     _ready: threading.Event = field(default_factory=threading.Event)
+    _aws_clients: dict[str, Any] = field(default_factory=dict)
+    _table_name: str | None = None
 
     @property
     def base_url(self) -> str:
@@ -240,21 +242,28 @@ class LocalStackProcess:
 
     # --- AWS side -------------------------------------------------------------------------------------------
     def aws_client(self, service: str) -> Any:
+        """A client of the stack's AWS endpoint (cached per service)."""
+        cached = self._aws_clients.get(service)
+        if cached is not None:
+            return cached
         import boto3
         from botocore.config import Config
 
-        return boto3.session.Session(
+        self._aws_clients[service] = boto3.session.Session(
             aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
         ).client(  # type: ignore[call-overload]
             service, endpoint_url=self.aws_endpoint, config=Config(account_id_endpoint_mode="disabled")
         )
+        return self._aws_clients[service]
 
     def table_name(self) -> str:
-        names = self.aws_client("dynamodb").list_tables()["TableNames"]
-        matches = [name for name in names if name.endswith("LeadsTable")]
-        if len(matches) != 1:
-            raise RuntimeError(f"expected one leads table, found {names}")
-        return str(matches[0])
+        if self._table_name is None:
+            names = self.aws_client("dynamodb").list_tables()["TableNames"]
+            matches = [name for name in names if name.endswith("LeadsTable")]
+            if len(matches) != 1:
+                raise RuntimeError(f"expected one leads table, found {names}")
+            self._table_name = str(matches[0])
+        return self._table_name
 
     def scan_items(self) -> list[dict[str, Any]]:
         """Every item of the leads table, deserialised to plain Python values."""

@@ -31,7 +31,7 @@ def test_corpus_is_large_and_matches_its_builder() -> None:
 @pytest.mark.parametrize("index", range(len(CORPUS)), ids=[entry["id"] for entry in CORPUS])
 def test_corpus_entry_gets_a_clean_answer(inprocess_submit: InProcessSubmit, index: int) -> None:
     entry: dict[str, Any] = CORPUS[index]
-    before = inprocess_submit.stored_keys()
+    before = inprocess_submit.stored_items()
     log_start = inprocess_submit.log.tell()
 
     response = inprocess_submit.call(corpus_event(entry, source_ip(index)))
@@ -49,6 +49,6 @@ def test_corpus_entry_gets_a_clean_answer(inprocess_submit: InProcessSubmit, ind
 
     assert echoed(entry["echo"], response_texts(response)) == []
     if status >= 400:
-        assert inprocess_submit.stored_keys() == before, "a rejected request stored something"
+        assert inprocess_submit.stored_items() == before, "a rejected request stored something"
     new_logs = inprocess_submit.log.getvalue()[log_start:]
     assert echoed(entry["echo"], [new_logs]) == [], "a hostile value reached the logs"
