@@ -68,9 +68,8 @@ def moto_backend(extra_env: Mapping[str, str] | None = None) -> Iterator[Any]:
 
     from benchmarks import moto_speedups
 
-    moto_speedups.install()
     os.environ.pop("AWS_ENDPOINT_URL", None)
-    with patched_environ(FAKE_AWS_ENV), mock_aws():
+    with moto_speedups.installed(), patched_environ(FAKE_AWS_ENV), mock_aws():
         aws.reset()
         hashing.forget_key()
         resources = create_resources(boto3.Session(region_name="us-east-1"), prefix="bench")

@@ -15,14 +15,17 @@ Opt out with ``BENCH_MOTO_SPEEDUPS=0`` to measure stock moto.
 
 from __future__ import annotations
 
+import contextlib
 import copy as stdlib_copy
 import os
 import threading
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 
 _state = threading.local()
 _installed = False
+_originals: dict[str, Any] = {}
 
 
 def enabled() -> bool:
@@ -107,11 +110,38 @@ def install() -> bool:
         for shard, old, new in pending:  # committed: only now do its stream records exist
             original_add(shard, old, new)
 
+    _originals.update(copy=dynamodb_models.copy, transact_write_items=original, add=original_add)
     dynamodb_models.copy = _CopyModule  # type: ignore[assignment]
     dynamodb_models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     StreamShard.add = add  # type: ignore[method-assign]
     _installed = True
     return True
+
+
+def uninstall() -> None:
+    """Restore stock moto (so tests outside the harness see moto exactly as shipped)."""
+    global _installed  # noqa: PLW0603
+    if not _installed:
+        return
+    from moto.dynamodb import models as dynamodb_models
+    from moto.dynamodb.models.table import StreamShard
+
+    dynamodb_models.copy = _originals["copy"]
+    dynamodb_models.DynamoDBBackend.transact_write_items = _originals["transact_write_items"]  # type: ignore[method-assign]
+    StreamShard.add = _originals["add"]  # type: ignore[method-assign]
+    _installed = False
+
+
+@contextlib.contextmanager
+def installed() -> Iterator[bool]:
+    """``install()`` for the duration of a block, restoring stock moto afterwards if it was not patched."""
+    already = _installed
+    active = install()
+    try:
+        yield active
+    finally:
+        if active and not already:
+            uninstall()
 
 
 def run_local_stack() -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -13,8 +14,13 @@ from benchmarks import moto_speedups
 
 
 @pytest.fixture
-def table(aws_mock: None) -> str:
-    assert moto_speedups.install() or not moto_speedups.enabled()
+def table(aws_mock: None) -> Iterator[str]:
+    with moto_speedups.installed() as active:
+        assert active or not moto_speedups.enabled()
+        yield _create_table()
+
+
+def _create_table() -> str:
     client = boto3.client("dynamodb", region_name="us-east-1")
     client.create_table(
         TableName="speedups",
@@ -29,6 +35,15 @@ def table(aws_mock: None) -> str:
     client.put_item(TableName="speedups", Item={"pk": {"S": "counter"}, "sk": {"S": "x"}, "hits": {"N": "1"}})
     client.put_item(TableName="speedups", Item={"pk": {"S": "taken"}, "sk": {"S": "x"}})
     return "speedups"
+
+
+def test_uninstall_restores_stock_moto() -> None:
+    from moto.dynamodb import models as dynamodb_models
+
+    stock = dynamodb_models.DynamoDBBackend.transact_write_items
+    with moto_speedups.installed() as active:
+        assert (dynamodb_models.DynamoDBBackend.transact_write_items is not stock) == active
+    assert dynamodb_models.DynamoDBBackend.transact_write_items is stock
 
 
 def _items(name: str) -> list[Any]:
