@@ -62,7 +62,9 @@ def run_section(name: str, action: Callable[[], dict[str, Any]], errors: dict[st
 
 
 def collect(quick: bool) -> dict[str, Any]:
-    from benchmarks import alert_batch, cold_start, local, moto_speedups, packages, warm
+    from leads_local import moto_patches
+
+    from benchmarks import alert_batch, cold_start, local, packages, warm
 
     rounds = 2 if quick else 9
     warm_requests = 20 if quick else 200
@@ -111,7 +113,7 @@ def collect(quick: bool) -> dict[str, Any]:
         "warm_requests_per_side": warm_requests,
         "local_requests": local_requests,
         "alert_batch_records": batch_size,
-        "moto_speedups": moto_speedups.enabled(),
+        "moto_patches": moto_patches.enabled(),
         "cpu_count": os.cpu_count(),
         "load_average_1m_at_end": round(os.getloadavg()[0], 2),
     }

@@ -63,13 +63,12 @@ def moto_backend(extra_env: Mapping[str, str] | None = None) -> Iterator[Any]:
     import boto3
     from leads_core import aws, hashing
     from leads_core.settings import load_settings
+    from leads_local import moto_patches
     from leads_local.template import create_resources
     from moto import mock_aws
 
-    from benchmarks import moto_speedups
-
     os.environ.pop("AWS_ENDPOINT_URL", None)
-    with moto_speedups.installed(), patched_environ(FAKE_AWS_ENV), mock_aws():
+    with moto_patches.installed(), patched_environ(FAKE_AWS_ENV), mock_aws():
         aws.reset()
         hashing.forget_key()
         resources = create_resources(boto3.Session(region_name="us-east-1"), prefix="bench")

@@ -23,8 +23,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from benchmarks import moto_speedups
-
 REPO_ROOT = Path(__file__).resolve().parents[1]
 READY_MARKER = "ready: http://127.0.0.1:"
 FAKE_AWS_ENV = {
@@ -138,9 +136,9 @@ class LocalStackProcess:
         return env
 
     def start(self) -> LocalStackProcess:
-        # The real ``python -m leads_local``, with moto's O(table) transaction snapshot replaced (see
-        # benchmarks/moto_speedups.py; BENCH_MOTO_SPEEDUPS=0 runs stock moto).
-        module = "benchmarks.moto_speedups" if moto_speedups.enabled() else "leads_local"
+        # The real ``python -m leads_local`` (it patches moto's O(table) transaction snapshot itself, see
+        # leads_local/moto_patches.py; LOCAL_STOCK_MOTO=1 runs stock moto).
+        module = "leads_local"
         self._process = subprocess.Popen(
             [sys.executable, "-m", module],
             cwd=REPO_ROOT,

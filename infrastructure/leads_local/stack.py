@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from leads_local import moto_patches
 from leads_local import template as cfn
 from leads_local.apigw import HttpRequest, HttpResponse, LambdaContext, binary_media_types, build_event
 from leads_local.apigw import gateway_error as _gateway_error
@@ -268,6 +269,7 @@ class LocalStack:
         self.settings: dict[str, str] = {}
         self._env = _Environment()
         self._moto: Any = None
+        self._patched_moto = False
         self._http: LocalHTTPServer | None = None
         self._http_thread: threading.Thread | None = None
         self._inbox: AlertInbox | None = None
@@ -327,6 +329,7 @@ class LocalStack:
             ) from None
         self.port = self._http.server_address[1]
 
+        self._patched_moto = moto_patches.install()
         self._moto = _moto_server(self.aws_port)
         self._moto.start()
         if self._moto.startup_error is not None:
@@ -428,6 +431,9 @@ class LocalStack:
                 self._reset_emulator()  # the data is gone when the stack stops
                 self._moto.stop()
             self._moto = None
+        if self._patched_moto:
+            moto_patches.uninstall()
+            self._patched_moto = False
         self._env.restore()
         self._reset_handler_caches(None)
 

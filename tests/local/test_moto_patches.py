@@ -1,4 +1,4 @@
-"""The harness's moto patch keeps TransactWriteItems atomic: a cancelled transaction changes nothing
+"""The local stack's moto patch keeps TransactWriteItems atomic: a cancelled transaction changes nothing
 (items, in-place updates, stream records), a successful one applies every operation."""
 
 from __future__ import annotations
@@ -9,14 +9,13 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-
-from benchmarks import moto_speedups
+from leads_local import moto_patches
 
 
 @pytest.fixture
 def table(aws_mock: None) -> Iterator[str]:
-    with moto_speedups.installed() as active:
-        assert active or not moto_speedups.enabled()
+    with moto_patches.installed() as active:
+        assert active or not moto_patches.enabled()
         yield _create_table()
 
 
@@ -41,7 +40,7 @@ def test_uninstall_restores_stock_moto() -> None:
     from moto.dynamodb import models as dynamodb_models
 
     stock = dynamodb_models.DynamoDBBackend.transact_write_items
-    with moto_speedups.installed() as active:
+    with moto_patches.installed() as active:
         assert (dynamodb_models.DynamoDBBackend.transact_write_items is not stock) == active
     assert dynamodb_models.DynamoDBBackend.transact_write_items is stock
 

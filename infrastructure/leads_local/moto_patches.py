@@ -1,16 +1,16 @@
-"""Make moto's ``TransactWriteItems`` cost independent of the table size (test infrastructure only).
+"""Make moto's ``TransactWriteItems`` behave like DynamoDB's: O(items written), stream records on commit.
 
 moto 5 snapshots for rollback by ``copy.deepcopy`` of the *whole table* once per transaction item, so every
 transaction costs O(items in the table, stream records included): after a few hundred leads each submission
-takes seconds and the figures would measure moto, not our code. ``install()`` swaps that snapshot for an
-equivalent, cheap one: the table object and its item index are copied shallowly, and only the items the
+takes seconds (``make run``, the load tests and the benchmarks would measure moto, not our code).
+``install()`` swaps that snapshot for an equivalent, cheap one: the table object and its item index are copied shallowly, and only the items the
 transaction updates in place (``Update`` operations) are deep-copied; ``Put`` replaces item objects and
 ``Delete`` pops them, so a shallow index copy restores them. Stream records of a transaction are held back
 and appended only when it commits: DynamoDB never streams a cancelled transaction, and a record that was
 visible for a moment and then removed would let a stream reader skip the next record (moto numbers records
 by position). Everything else in moto is untouched.
 
-Opt out with ``BENCH_MOTO_SPEEDUPS=0`` to measure stock moto.
+The local stack installs it at start and removes it at stop; ``LOCAL_STOCK_MOTO=1`` runs stock moto.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ _originals: dict[str, Any] = {}
 
 
 def enabled() -> bool:
-    return os.environ.get("BENCH_MOTO_SPEEDUPS", "1") != "0"
+    return os.environ.get("LOCAL_STOCK_MOTO", "0") != "1"
 
 
 def _update_keys(transact_items: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -42,7 +42,7 @@ def _update_keys(transact_items: list[dict[str, Any]]) -> dict[str, list[dict[st
 
 
 def _snapshot(table: Any) -> Any:
-    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.dynamo_type import DynamoType  # noqa: PLC0415 - moto loads only when the patch is used
 
     snapshot = stdlib_copy.copy(table)
     if table.range_key_attr is not None:
@@ -69,7 +69,7 @@ class _CopyModule:
 
     @staticmethod
     def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
-        from moto.dynamodb.models.table import Table
+        from moto.dynamodb.models.table import Table  # noqa: PLC0415 - moto loads only when the patch is used
 
         if isinstance(value, Table) and getattr(_state, "in_transaction", False):
             return _snapshot(value)
@@ -83,8 +83,8 @@ def install() -> bool:
         return False
     if _installed:
         return True
-    from moto.dynamodb import models as dynamodb_models
-    from moto.dynamodb.models.table import StreamShard
+    from moto.dynamodb import models as dynamodb_models  # noqa: PLC0415 - moto loads only when the patch is used
+    from moto.dynamodb.models.table import StreamShard  # noqa: PLC0415 - moto loads only when the patch is used
 
     original = dynamodb_models.DynamoDBBackend.transact_write_items
     original_add = StreamShard.add
@@ -123,8 +123,8 @@ def uninstall() -> None:
     global _installed  # noqa: PLW0603
     if not _installed:
         return
-    from moto.dynamodb import models as dynamodb_models
-    from moto.dynamodb.models.table import StreamShard
+    from moto.dynamodb import models as dynamodb_models  # noqa: PLC0415 - moto loads only when the patch is used
+    from moto.dynamodb.models.table import StreamShard  # noqa: PLC0415 - moto loads only when the patch is used
 
     dynamodb_models.copy = _originals["copy"]
     dynamodb_models.DynamoDBBackend.transact_write_items = _originals["transact_write_items"]  # type: ignore[method-assign]
@@ -142,15 +142,3 @@ def installed() -> Iterator[bool]:
     finally:
         if active and not already:
             uninstall()
-
-
-def run_local_stack() -> None:
-    """``python -m benchmarks.moto_speedups``: ``python -m leads_local`` with the speed-up installed."""
-    import runpy
-
-    install()
-    runpy.run_module("leads_local", run_name="__main__", alter_sys=True)
-
-
-if __name__ == "__main__":
-    run_local_stack()
