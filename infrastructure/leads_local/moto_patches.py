@@ -3,12 +3,12 @@
 moto 5 snapshots for rollback by ``copy.deepcopy`` of the *whole table* once per transaction item, so every
 transaction costs O(items in the table, stream records included): after a few hundred leads each submission
 takes seconds (``make run``, the load tests and the benchmarks would measure moto, not our code).
-``install()`` swaps that snapshot for an equivalent, cheap one: the table object and its item index are copied shallowly, and only the items the
-transaction updates in place (``Update`` operations) are deep-copied; ``Put`` replaces item objects and
-``Delete`` pops them, so a shallow index copy restores them. Stream records of a transaction are held back
-and appended only when it commits: DynamoDB never streams a cancelled transaction, and a record that was
-visible for a moment and then removed would let a stream reader skip the next record (moto numbers records
-by position). Everything else in moto is untouched.
+``install()`` swaps that snapshot for an equivalent, cheap one: the table object and its item index are
+copied shallowly, and only the items the transaction updates in place (``Update`` operations) are deep-
+copied; ``Put`` replaces item objects and ``Delete`` pops them, so a shallow index copy restores them.
+Stream records of a transaction are held back and appended only when it commits: DynamoDB never streams a
+cancelled transaction, and a record that was visible for a moment and then removed would let a stream reader
+skip the next record (moto numbers records by position). Everything else in moto is untouched.
 
 The local stack installs it at start and removes it at stop; ``LOCAL_STOCK_MOTO=1`` runs stock moto.
 """
