@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 from leads_core import aws, keys
 from leads_core.errors import LeadNotFound, LeadsError
+from leads_core.keys import ATTRIBUTION_FIELDS
 
 ContactKind = Literal["email", "phone"]
 
@@ -62,17 +63,6 @@ SHOW_FIELDS: tuple[str, ...] = (
     "urgent",
 )
 
-ATTRIBUTION_FIELDS: tuple[str, ...] = (
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
-    "gclid",
-    "fbclid",
-    "landing_page",
-    "referrer",
-)
 
 # The export's columns, in this order, whatever the leads hold (stable for spreadsheets and scripts).
 EXPORT_COLUMNS: tuple[str, ...] = (

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any, Literal, Protocol
 
+from leads_core.keys import ATTRIBUTION_FIELDS
+
 AlertDetailLevel = Literal["minimal", "contact", "full"]
 Priority = Literal["urgent", "normal"]
 
@@ -132,17 +134,6 @@ URGENT_REASON_LABELS = {
     "self_reported": 'they ticked "I may be in crisis"',
     "message": "their message reads as a crisis",
 }
-ATTRIBUTION_ORDER = (
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
-    "gclid",
-    "fbclid",
-    "landing_page",
-    "referrer",
-)
 
 
 class AlertSettings(Protocol):
@@ -527,7 +518,7 @@ def _full_details(lead: Mapping[str, Any], facts: _Facts) -> list[str]:
     attribution = lead.get("attribution")
     attribution_rows = []
     if isinstance(attribution, Mapping):
-        for key in ATTRIBUTION_ORDER:
+        for key in ATTRIBUTION_FIELDS:
             raw = attribution.get(key)
             if isinstance(raw, str) and clean_line(raw):
                 attribution_rows.append(_row(key, clean_line(raw)[:500]))

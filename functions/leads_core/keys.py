@@ -27,6 +27,19 @@ INDEX_BY_STATUS = "ByStatus"  # status (S) + created_at (S), projection ALL
 INDEX_BY_EMAIL = "ByEmail"  # email_hash (S) + created_at (S), keys only
 INDEX_BY_PHONE = "ByPhone"  # phone_hash (S) + created_at (S), keys only
 
+# Keys of the lead item's ``attribution`` map, in the order staff see them (form fields of the same names).
+ATTRIBUTION_FIELDS: tuple[str, ...] = (
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "gclid",
+    "fbclid",
+    "landing_page",
+    "referrer",
+)
+
 KEYED_IDEMPOTENCY_SECONDS = 24 * 3600
 CONTENT_DEDUPE_SECONDS = 10 * 60
 

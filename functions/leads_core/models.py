@@ -47,6 +47,7 @@ from urllib.parse import parse_qsl
 from pydantic import BaseModel, ConfigDict, Field
 
 from leads_core.errors import ValidationFailed
+from leads_core.keys import ATTRIBUTION_FIELDS
 
 # --- limits the handler can reuse ---------------------------------------------------------------------------
 MAX_BODY_BYTES = 16 * 1024
@@ -73,17 +74,6 @@ BEST_TIMES: tuple[str, ...] = get_args(BestTime)
 SERVICES: tuple[str, ...] = get_args(Service)
 REFERRAL_TYPES: tuple[str, ...] = get_args(ReferralType)
 
-ATTRIBUTION_FIELDS: tuple[str, ...] = (
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
-    "gclid",
-    "fbclid",
-    "landing_page",
-    "referrer",
-)
 FORM_FIELDS: tuple[str, ...] = (
     "first_name",
     "last_name",
