@@ -90,13 +90,38 @@ def stack(aws_mock: None, monkeypatch: pytest.MonkeyPatch) -> Any:
     from leads_local.template import create_resources
 
     resources = create_resources(_resource_session(boto3), prefix="test")
-    for name, value in resources.function_environment().items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("ALLOWED_ORIGINS", "https://www.example-clinic.com,http://127.0.0.1:3000")
-    monkeypatch.setenv("THANK_YOU_URL", "https://www.example-clinic.com/thank-you")
-    monkeypatch.setenv("FORM_URL", "https://www.example-clinic.com/consultation")
-    monkeypatch.setenv("LOCATIONS", "naperville,oak-brook")
-    monkeypatch.setenv("CLINIC_NAME", "Naperville Wellness Clinic")
+    set_function_environment(monkeypatch, resources)
     load_settings.cache_clear()
     yield resources
     load_settings.cache_clear()
+
+
+# The functions' settings in every moto-backed test (the resource names come from the created stack).
+TEST_FUNCTION_SETTINGS = {
+    "ALLOWED_ORIGINS": "https://www.example-clinic.com,http://127.0.0.1:3000",
+    "THANK_YOU_URL": "https://www.example-clinic.com/thank-you",
+    "FORM_URL": "https://www.example-clinic.com/consultation",
+    "LOCATIONS": "naperville,oak-brook",
+    "CLINIC_NAME": "Naperville Wellness Clinic",
+}
+
+
+def set_function_environment(monkeypatch: pytest.MonkeyPatch, resources: Any) -> None:
+    """The environment the template gives the functions, for ``resources`` made by ``create_resources``."""
+    for name, value in {**resources.function_environment(), **TEST_FUNCTION_SETTINGS}.items():
+        monkeypatch.setenv(name, value)
+
+
+def read_table_items(client: Any, table_name: str) -> list[dict[str, Any]]:
+    """Every item of a table as plain Python values (a test-only consistent scan, all pages)."""
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserializer = TypeDeserializer()
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"TableName": table_name, "ConsistentRead": True}
+    while True:
+        page = client.scan(**kwargs)
+        items.extend({k: deserializer.deserialize(v) for k, v in raw.items()} for raw in page["Items"])
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

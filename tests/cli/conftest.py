@@ -15,7 +15,6 @@ from typing import Any
 
 import boto3
 import pytest
-from boto3.dynamodb.types import TypeDeserializer
 from click.testing import CliRunner, Result
 from leads_cli.main import cli
 from leads_core import aws, hashing
@@ -23,7 +22,7 @@ from leads_core.settings import load_settings
 from leads_local.template import create_resources, table_create_kwargs, table_ttl_attribute
 from moto import mock_aws
 
-from tests.conftest import load_event
+from tests.conftest import load_event, read_table_items, set_function_environment
 
 SUBMIT_DEFAULTS: dict[str, Any] = {
     "first_name": "Jordan",
@@ -115,16 +114,10 @@ def _drain_queue(queue_url: str) -> None:
 @pytest.fixture
 def stack(module_stack: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """Overrides the root ``stack`` for these tests: the package's resources, a new table for each test, with
-    the functions' environment set exactly like the root fixture sets it."""
+    the functions' environment set by the root conftest's ``set_function_environment``."""
     _recreate_table(module_stack)
     _drain_queue(module_stack.alert_failures_queue_url)
-    for name, value in module_stack.function_environment().items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("ALLOWED_ORIGINS", "https://www.example-clinic.com,http://127.0.0.1:3000")
-    monkeypatch.setenv("THANK_YOU_URL", "https://www.example-clinic.com/thank-you")
-    monkeypatch.setenv("FORM_URL", "https://www.example-clinic.com/consultation")
-    monkeypatch.setenv("LOCATIONS", "naperville,oak-brook")
-    monkeypatch.setenv("CLINIC_NAME", "Naperville Wellness Clinic")
+    set_function_environment(monkeypatch, module_stack)
     load_settings.cache_clear()
     yield module_stack
     load_settings.cache_clear()
@@ -201,16 +194,7 @@ def table_items(stack: Any) -> Callable[[], list[dict[str, Any]]]:
     """Every item of the table (a test-only consistent scan), as plain values."""
 
     def read() -> list[dict[str, Any]]:
-        client = aws.client("dynamodb")
-        deserializer = TypeDeserializer()
-        items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"TableName": stack.table_name, "ConsistentRead": True}
-        while True:
-            page = client.scan(**kwargs)
-            items.extend({k: deserializer.deserialize(v) for k, v in raw.items()} for raw in page["Items"])
-            if "LastEvaluatedKey" not in page:
-                return items
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return read_table_items(aws.client("dynamodb"), stack.table_name)
 
     return read
 

@@ -9,26 +9,19 @@ from typing import Any
 
 import boto3
 import pytest
-from boto3.dynamodb.types import TypeDeserializer
 from botocore.awsrequest import AWSResponse
 from leads_core import aws
+
+from tests.conftest import read_table_items
 
 
 @pytest.fixture
 def table_items(stack: Any) -> Callable[[], list[dict[str, Any]]]:
     """Every item of the leads table, as plain Python values (consistent scan)."""
     client = boto3.client("dynamodb", region_name="us-east-1")
-    deserializer = TypeDeserializer()
 
     def read() -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"TableName": stack.table_name, "ConsistentRead": True}
-        while True:
-            page = client.scan(**kwargs)
-            items.extend({k: deserializer.deserialize(v) for k, v in raw.items()} for raw in page["Items"])
-            if "LastEvaluatedKey" not in page:
-                return items
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return read_table_items(client, stack.table_name)
 
     return read
 
