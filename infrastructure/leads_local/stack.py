@@ -44,7 +44,7 @@ from leads_local.server import LocalHTTPServer
 HOST = "127.0.0.1"
 SUBMIT_MODULE = "submit_consultation.app"
 ALERTS_MODULE = "send_alerts.app"
-DEMO_CLINIC_NAME = "Demo Wellness Clinic"
+DEMO_CLINIC_NAME = "Naperville Wellness Clinic"  # the name on the demo page (web/index.html)
 
 # Contract 2.6 settings (plus the functions' own extras) a developer may set in the environment for make run.
 HONOURED_SETTINGS = (

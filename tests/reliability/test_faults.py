@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from leads_local.stack import DEMO_CLINIC_NAME
 
 from benchmarks.inprocess import patched_environ
 from benchmarks.local_stack import FAKE_AWS_ENV, LocalStackProcess, http_request
@@ -33,7 +34,7 @@ MAX_ATTEMPTS = 12  # P(12 throttled writes in a row) = 0.3**12 ~ 5e-7 per submis
 class _DeliverySettings:
     topic_arn: str
     table_name: str
-    clinic_name: str = "Demo Wellness Clinic"
+    clinic_name: str = DEMO_CLINIC_NAME
     alert_detail: str = "contact"
 
 
