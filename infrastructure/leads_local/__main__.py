@@ -35,6 +35,19 @@ def _seed() -> int | None:
     return int(raw)
 
 
+def _seconds(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 3600:
+        raise LocalStackError(f"{name}: must be a number of seconds from 0 (off) to 3600")
+    return value
+
+
 def _say(line: str) -> None:
     print(line, flush=True)
 
@@ -76,6 +89,7 @@ def main() -> int:
             aws_port=_port("AWS_PORT", 4566),
             faults=os.environ.get("LOCAL_FAULTS", ""),
             faults_seed=_seed(),
+            schedule_seconds=_seconds("LOCAL_SCHEDULE_SECONDS", 10.0),
             log=lambda line: print(line, file=sys.stderr, flush=True),
             on_alert=announce,
         )

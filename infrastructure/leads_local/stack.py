@@ -39,6 +39,7 @@ from leads_local.poller import (
     StreamPoller,
     sqs_on_failure_sender,
 )
+from leads_local.scheduler import ScheduledJob, Scheduler
 from leads_local.server import LocalHTTPServer
 
 HOST = "127.0.0.1"
@@ -93,13 +94,13 @@ class LocalStackError(RuntimeError):
 
 
 def template_settings() -> dict[str, str]:
-    """Plain environment values of both functions in the template, ``!Ref Parameter`` resolved to its default.
+    """Plain environment values of every function in the template, ``!Ref Parameter`` resolved to its default.
 
     Other intrinsics (resource names, ``!If``) are skipped: the stack sets resource names itself.
     """
     parameters = cfn.load_template().get("Parameters", {})
     values: dict[str, str] = {}
-    for function in ("SubmitConsultationFunction", "SendAlertsFunction"):
+    for function in cfn.resources_of_type("AWS::Serverless::Function"):
         for name, value in cfn.function_environment(function).items():
             if not isinstance(value, dict):
                 values[name] = str(value)
@@ -250,6 +251,7 @@ class LocalStack:
         alert_handler: Handler | None = None,
         event_source: cfn.StreamEventSource | None = None,
         retry_delay_seconds: float = 0.2,
+        schedule_seconds: float = 10.0,
         log: Callable[[str], None] = lambda line: print(line, flush=True),
         on_alert: Callable[[DeliveredAlert], None] | None = None,
     ) -> None:
@@ -262,6 +264,7 @@ class LocalStack:
         self.alert = LazyHandler(ALERTS_MODULE, alert_handler)
         self.event_source = event_source or cfn.stream_event_source()
         self.retry_delay_seconds = retry_delay_seconds
+        self.schedule_seconds = schedule_seconds
         self.log = log
         self.on_alert = on_alert
         self.resources: cfn.LocalResources | None = None
@@ -275,6 +278,7 @@ class LocalStack:
         self._inbox: AlertInbox | None = None
         self._poller: StreamPoller | None = None
         self._mapping: EventSourceMapping | None = None
+        self._scheduler: Scheduler | None = None
         self._invoke_lock = threading.Lock()
         self._binary_types = binary_media_types()
         self._memory, self._timeout = self._function_limits()
@@ -406,13 +410,19 @@ class LocalStack:
         self._poller = StreamPoller(streams, self._mapping, forget_iterator=_forget_moto_iterator)
         self._poller.start()
 
+        self._scheduler = Scheduler(self.scheduled_jobs(), self.schedule_seconds, log=self.log)
+        self._scheduler.start()
+
         self._http_thread = threading.Thread(
             target=self._http.serve_forever, kwargs={"poll_interval": 0.2}, name="http", daemon=True
         )
         self._http_thread.start()
 
     def stop(self) -> None:
-        """Stop the poller, the inbox, the HTTP server and the moto server; restore the environment."""
+        """Stop the timers, the poller, the inbox, the HTTP and moto servers; restore the environment."""
+        if self._scheduler is not None:
+            self._scheduler.stop()
+            self._scheduler = None
         if self._poller is not None:
             self._poller.stop()
             self._poller = None
@@ -458,6 +468,24 @@ class LocalStack:
             return invoke
 
         return load
+
+    def scheduled_jobs(self) -> list[ScheduledJob]:
+        """The template's scheduled functions, each loaded lazily and run one invocation at a time."""
+        return [
+            ScheduledJob(
+                logical_id=function.logical_id,
+                function_name=self.function_name(function.logical_id),
+                load_handler=self._serialised(LazyHandler(function.handler_module)),
+                timeout_seconds=self._timeout,
+                memory_limit_in_mb=self._memory,
+            )
+            for function in cfn.scheduled_functions()
+        ]
+
+    def run_scheduled_functions(self) -> None:
+        """Run every scheduled function once now (tests; the timer does it every ``schedule_seconds``)."""
+        if self._scheduler is not None:
+            self._scheduler.run_all_once()
 
     def _preload_handlers(self) -> None:
         for loader in (self.submit, self.alert):
@@ -536,6 +564,10 @@ class LocalStack:
             "handlers": {"submit": self.submit.loaded, "alerts": self.alert.loaded},
             "alerts": len(self.alerts()),
             "stream": mapping_stats,
+            "scheduled": {
+                job.logical_id: {"runs": job.runs, "errors": job.errors}
+                for job in (self._scheduler.jobs if self._scheduler is not None else [])
+            },
             "faults": [str(rule) for rule in self.faults.rules],
             "faults_injected": dict(self.faults.injected),
             "resources": dataclasses.asdict(self.resources) if self.resources else {},

@@ -131,6 +131,32 @@ def stream_event_source(function_logical_id: str = "SendAlertsFunction") -> Stre
     )
 
 
+@dataclass(frozen=True)
+class ScheduledFunction:
+    """A function of the template that an EventBridge schedule invokes."""
+
+    logical_id: str
+    handler_module: str  # e.g. "replay_alerts.app" (the function's Handler without ".lambda_handler")
+    schedule: str  # e.g. "rate(1 minute)"
+
+
+def scheduled_functions(template: dict[str, Any] | None = None) -> list[ScheduledFunction]:
+    """Every function with a ``Schedule``/``ScheduleV2`` event, in template order."""
+    found: list[ScheduledFunction] = []
+    for logical_id, definition in resources_of_type("AWS::Serverless::Function", template).items():
+        props = definition.get("Properties", {})
+        for event in (props.get("Events") or {}).values():
+            if event.get("Type") not in {"Schedule", "ScheduleV2"}:
+                continue
+            expression = event.get("Properties", {}).get("Schedule") or event.get("Properties", {}).get(
+                "ScheduleExpression", ""
+            )
+            module = str(props["Handler"]).rsplit(".", 1)[0]
+            found.append(ScheduledFunction(logical_id, module, str(expression)))
+            break
+    return found
+
+
 def function_environment(function_logical_id: str) -> dict[str, Any]:
     """Global plus function environment variables (values may be intrinsics such as ``{"Ref": ...}``)."""
     tpl = load_template()
