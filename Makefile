@@ -10,7 +10,7 @@ PORT ?= 3000
 AWS_PORT ?= 4566
 export PORT AWS_PORT
 
-.PHONY: help run test bench security audit install install-sam install-tools lint typecheck template-check cfn-lint sam-validate \
+.PHONY: help run test bench smoke security audit install install-sam install-tools lint typecheck template-check cfn-lint sam-validate \
 	checkov build unit clean lock
 
 help:
@@ -94,6 +94,11 @@ test: lint typecheck template-check unit
 
 bench: install
 	$(BIN)/python -m benchmarks
+
+# After a deploy: the main paths of the deployed stack, end to end (never part of make test; needs AWS credentials).
+smoke: install
+	@test -n "$(STACK)" || { echo "usage: make smoke STACK=<stack name> [REGION=<region>]" >&2; exit 2; }
+	$(BIN)/leads smoke --stack "$(STACK)" $(if $(REGION),--region "$(REGION)")
 
 # bandit on functions/ and infrastructure/: every finding justified (also run by make test, tests/reliability).
 security: install

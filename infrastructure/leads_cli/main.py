@@ -611,6 +611,38 @@ def alert_test(state: State, urgent: bool) -> None:
     )
 
 
+@cli.command("smoke", epilog=EXIT_CODES_HELP)
+@common_options
+@with_state
+def smoke(state: State) -> None:
+    """Check a deployed (or the local) stack end to end: submit, retry, refused origin, test alert, show,
+    erase. Exits 1 when a check fails. See docs/deploy.md."""
+    from leads_cli.alert_test import publish_test_alert  # noqa: PLC0415
+    from leads_cli.smoke import run_smoke  # noqa: PLC0415
+
+    target = state.target()
+    topic_arn = target.resource("topic")
+    clinic_name = target.alert_settings().clinic_name
+    report = run_smoke(
+        api_url=target.resource("api"),
+        origin=target.allowed_origin(),
+        admin=state.admin(),
+        actor=state.actor(),
+        publish_test_alert=lambda: publish_test_alert(topic_arn, clinic_name=clinic_name).message_id,
+    )
+    if state.as_json:
+        output.print_json(report.as_dict())
+    else:
+        console = output.stdout_console()
+        console.print(f"Smoke check of {target.describe()}: {report.api_url}")
+        for check in report.checks:
+            mark = "[green]ok[/green]  " if check.ok else "[red]FAIL[/red]"
+            console.print(f"  {mark} {check.name}: {check.detail}", highlight=False)
+        console.print("All checks passed." if report.ok else "Some checks FAILED.")
+    if not report.ok:
+        raise click.exceptions.Exit(EXIT_UNEXPECTED)
+
+
 @cli.group("dlq", cls=LeadsGroup, epilog=EXIT_CODES_HELP)
 @common_options
 def dlq() -> None:

@@ -22,6 +22,7 @@ from leads_core import aws
 
 LOCAL_REGION = "us-east-1"
 DEFAULT_AWS_PORT = 4566
+DEFAULT_PORT = 3000
 
 # Resource -> (stack output, override environment variable, what it is for the error message)
 OUTPUTS: dict[str, tuple[str, str, str]] = {
@@ -30,6 +31,7 @@ OUTPUTS: dict[str, tuple[str, str, str]] = {
     "queue": ("AlertFailuresQueueUrl", "LEADS_QUEUE_URL", "the alert failures queue"),
     "hash_key_secret": ("HashKeySecretArn", "LEADS_HASH_KEY_SECRET", "the hash key secret"),
     "stream": ("LeadsTableStreamArn", "LEADS_STREAM_ARN", "the table's stream"),
+    "api": ("ApiUrl", "LEADS_API_URL", "the consultations API"),
 }
 
 # Stack parameters the alert renderer needs (``leads dlq replay`` renders alerts like the alert function).
@@ -86,6 +88,7 @@ class Target:
         self.stack = stack or None
         self.region = options.region or None
         self.aws_port = int(env.get("AWS_PORT") or DEFAULT_AWS_PORT)
+        self.port = int(env.get("PORT") or DEFAULT_PORT)
         self._outputs: dict[str, str] | None = None
         self._parameters: dict[str, str] = {}
         self._environ = env
@@ -134,7 +137,7 @@ class Target:
         if self.local:
             from leads_local.template import local_outputs  # noqa: PLC0415
 
-            self._outputs = local_outputs(aws_port=self.aws_port)
+            self._outputs = local_outputs(port=self.port, aws_port=self.aws_port)
             return self._outputs
         if not self.stack:
             self._outputs = {}
@@ -177,6 +180,20 @@ class Target:
         description = aws.client("dynamodb").describe_table(TableName=self.resource("table"))["Table"]
         arn = description.get("LatestStreamArn")
         return str(arn) if arn else None
+
+    def allowed_origin(self) -> str:
+        """An origin the submit function accepts: ``LEADS_ORIGIN``, else the stack's first ``AllowedOrigins``
+        entry, else (local) the demo page's own origin."""
+        self._stack_outputs()
+        configured = self._environ.get("LEADS_ORIGIN", "").strip()
+        if configured:
+            return configured
+        first = self._parameters.get("AllowedOrigins", "").split(",")[0].strip()
+        if first:
+            return first
+        if self.local:
+            return f"http://127.0.0.1:{self.port}"
+        raise TargetError("no allowed origin known: set LEADS_ORIGIN to one of the stack's AllowedOrigins")
 
     def alert_settings(self) -> AlertRenderSettings:
         """Clinic name and alert detail as the deployed alert function has them (stack parameters), else the
