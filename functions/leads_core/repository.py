@@ -44,6 +44,9 @@ RATE_COUNTER_SECONDS = 2 * 3600
 STORAGE_RETRY_AFTER_SECONDS = 2
 _LEAD_ID_ATTEMPTS = 2
 
+# ``review_flags`` value of an urgent lead that a spam rule matched (stored as ``new``, alerted).
+POSSIBLE_SPAM = "possible_spam"
+
 # Submission fields stored on the lead item as strings (omitted when empty).
 _STRING_FIELDS = (
     "first_name",
@@ -88,9 +91,20 @@ class NewLead:
     spam_reasons: Sequence[str] = ()
     review_flags: Sequence[str] = ()
 
+    def __post_init__(self) -> None:
+        # An urgent lead that a spam rule also matched is kept for staff, flagged (see ``status``).
+        if self.urgent_reasons and self.spam_reasons and POSSIBLE_SPAM not in self.review_flags:
+            object.__setattr__(self, "review_flags", (*self.review_flags, POSSIBLE_SPAM))
+
     @property
     def status(self) -> LeadStatus:
-        return "spam" if self.spam_reasons else "new"
+        """``spam`` when a spam rule matched, except for an urgent lead: a person in crisis is never dropped.
+
+        Such a lead is stored as ``new`` (so it is alerted) with ``review_flags`` ``possible_spam`` and its
+        ``spam_reasons`` kept for staff. Bot floods that use crisis words are bounded by the rate limit and
+        the SMS storm guard, not by dropping people.
+        """
+        return "spam" if self.spam_reasons and not self.urgent_reasons else "new"
 
     @property
     def urgent(self) -> bool:
