@@ -8,12 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs
 
 import boto3
 import pytest
@@ -26,108 +22,42 @@ from leads_local.template import stream_event_source
 from tests.alerts.conftest import matches_pattern, serialize
 from tests.conftest import load_event
 from tests.submit.conftest import FaultInjector, Invoker, leads_in, response_header, response_json, with_body
+from tests.submit.siteverify import Siteverify, SiteverifyServer, serve
 
 Items = Callable[[], list[dict[str, Any]]]
 SECRET = "captcha-secret-value"
-DUPLICATE_CODES = {"turnstile": "timeout-or-duplicate", "hcaptcha": "invalid-or-already-seen-response"}
-
-
-@dataclass
-class Siteverify:
-    """The provider's side: tokens it issued, each verifiable once; ``forced`` answers every request."""
-
-    provider: str = "turnstile"
-    url: str = ""
-    issued: set[str] = field(default_factory=set)
-    used: set[str] = field(default_factory=set)
-    by_idempotency_key: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
-    forced: dict[str, Any] | None = None
-    requests: list[dict[str, str]] = field(default_factory=list)
-
-    def issue(self, token: str) -> str:
-        self.issued.add(token)
-        return token
-
-    def answer(self, form: dict[str, str]) -> dict[str, Any]:
-        self.requests.append(form)
-        if self.forced is not None:
-            return self.forced
-        if form.get("secret") != SECRET:
-            return {"success": False, "error-codes": ["invalid-input-secret"]}
-        token = form.get("response", "")
-        if not token:
-            return {"success": False, "error-codes": ["missing-input-response"]}
-        key = form.get("idempotency_key")
-        if key and (key, token) in self.by_idempotency_key:
-            return self.by_idempotency_key[(key, token)]
-        if token in self.used:
-            result: dict[str, Any] = {"success": False, "error-codes": [DUPLICATE_CODES[self.provider]]}
-        elif token in self.issued:
-            self.used.add(token)
-            result = {"success": True, "hostname": "www.example-clinic.com"}
-        else:
-            result = {"success": False, "error-codes": ["invalid-input-response"]}
-        if key:
-            self.by_idempotency_key[(key, token)] = result
-        return result
-
-
-class _Current:
-    fake = Siteverify()
 
 
 @pytest.fixture(scope="module")
-def siteverify_url() -> Iterator[str]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
-            form = {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
-            body = json.dumps(_Current.fake.answer(form)).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/siteverify"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+def server() -> Iterator[SiteverifyServer]:
+    with serve(Siteverify(secret=SECRET)) as running:
+        yield running
 
 
-def _configure(monkeypatch: pytest.MonkeyPatch, url: str, provider: str) -> Siteverify:
+def _configure(monkeypatch: pytest.MonkeyPatch, server: SiteverifyServer, provider: str) -> Siteverify:
     boto3.client("ssm", region_name="us-east-1").put_parameter(
         Name="/clinic-leads/captcha-secret", Value=SECRET, Type="SecureString", Overwrite=True
     )
     monkeypatch.setenv("CAPTCHA_PROVIDER", provider)
     monkeypatch.setenv("CAPTCHA_SECRET_PARAM", "/clinic-leads/captcha-secret")
-    monkeypatch.setenv("CAPTCHA_VERIFY_URL", url)
+    monkeypatch.setenv("CAPTCHA_VERIFY_URL", server.url)
     load_settings.cache_clear()
     captcha.forget_captcha_secret()
     captcha.forget_verdicts()
-    _Current.fake = Siteverify(provider=provider, url=url)
-    return _Current.fake
+    server.current = Siteverify(secret=SECRET, provider=provider)
+    return server.current
 
 
 @pytest.fixture
-def siteverify(stack: Any, siteverify_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Siteverify]:
-    yield _configure(monkeypatch, siteverify_url, "turnstile")
+def siteverify(stack: Any, server: SiteverifyServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Siteverify]:
+    yield _configure(monkeypatch, server, "turnstile")
     captcha.forget_captcha_secret()
     captcha.forget_verdicts()
 
 
 @pytest.fixture
-def hcaptcha(stack: Any, siteverify_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Siteverify]:
-    yield _configure(monkeypatch, siteverify_url, "hcaptcha")
+def hcaptcha(stack: Any, server: SiteverifyServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Siteverify]:
+    yield _configure(monkeypatch, server, "hcaptcha")
     captcha.forget_captcha_secret()
     captcha.forget_verdicts()
 
@@ -293,12 +223,12 @@ def test_retry_after_throttled_storage_stores_exactly_one_alertable_lead(
     container: str,
     invoke: Invoker,
     stack: Any,
-    siteverify_url: str,
+    server: SiteverifyServer,
     monkeypatch: pytest.MonkeyPatch,
     faults: FaultInjector,
     table_items: Items,
 ) -> None:
-    fake = _configure(monkeypatch, siteverify_url, provider)
+    fake = _configure(monkeypatch, server, provider)
     extra = {"submission_id": "retry-after-503"} if keyed else {}
     event = submission(fake.issue("tok-once"), "Please call after 5.", **extra)
     faults.fail("TransactWriteItems", "ThrottlingException")
