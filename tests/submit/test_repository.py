@@ -269,3 +269,25 @@ def test_replay_without_all_old_falls_back_to_one_read(repository: LeadRepositor
     replay = repository._cancelled(new_lead(submission_id="no-all-old"), reasons, NOW)
     assert replay is not None
     assert replay.lead_id == first.lead_id
+
+
+@pytest.mark.parametrize(
+    ("urgent_reasons", "spam_reasons", "status", "flags"),
+    [
+        ((), (), "new", ()),
+        ((), ("links",), "spam", ()),
+        (("message",), (), "new", ()),
+        (("message",), ("links",), "new", ("possible_spam",)),
+        (("self_reported",), ("honeypot", "captcha"), "new", ("possible_spam",)),
+    ],
+)
+def test_an_urgent_lead_is_never_spam_but_flagged_for_review(
+    urgent_reasons: tuple[str, ...], spam_reasons: tuple[str, ...], status: str, flags: tuple[str, ...]
+) -> None:
+    lead = new_lead(urgent_reasons=urgent_reasons, spam_reasons=spam_reasons)
+    assert lead.status == status
+    assert tuple(lead.review_flags) == flags
+    flagged = new_lead(
+        urgent_reasons=urgent_reasons, spam_reasons=spam_reasons, review_flags=["captcha_unverified"]
+    )
+    assert tuple(flagged.review_flags) == ("captcha_unverified", *flags)
