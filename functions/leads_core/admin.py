@@ -42,7 +42,17 @@ ENTITY_AUDIT = "audit"
 
 # Attributes that are bookkeeping, not the lead: never shown or exported.
 INTERNAL_ATTRIBUTES = frozenset(
-    {"pk", "sk", "entity", "email_hash", "phone_hash", "source_hash", "alert_lease_until", "attribution"}
+    {
+        "pk",
+        "sk",
+        "entity",
+        "email_hash",
+        "phone_hash",
+        "source_hash",
+        "dedupe_hash",
+        "alert_lease_until",
+        "attribution",
+    }
 )
 
 # ``leads show`` prints these first, always (``None`` when the lead has no value).
@@ -489,7 +499,9 @@ class LeadAdmin:
             request["ExclusiveStartKey"] = last_key
 
     def _delete_lead(self, lead_id: str) -> bool:
-        """Delete the lead and its keyed idempotency record; ``False`` when it was already gone."""
+        """Delete the lead and every record derived from it: its keyed idempotency record (``IDEM#``) and its
+        key-less dedupe record (``IDEMC#``, found through the lead's ``dedupe_hash``); ``False`` when the lead
+        was already gone."""
         response = self._dynamodb.delete_item(
             TableName=self.table_name, Key=keys.lead_key(lead_id), ReturnValues="ALL_OLD"
         )
@@ -498,18 +510,22 @@ class LeadAdmin:
             return False
         submission_id = old.get("submission_id", {}).get("S")
         if submission_id:
-            self._delete_idempotency(submission_id, lead_id)
+            self._delete_idempotency(keys.idempotency_key(submission_id), lead_id)
+        dedupe_hash = old.get("dedupe_hash", {}).get("S")
+        if dedupe_hash:
+            self._delete_idempotency(keys.content_dedupe_key(dedupe_hash), lead_id)
         return True
 
-    def _delete_idempotency(self, submission_id: str, lead_id: str) -> None:
-        """The keyed idempotency record holds a digest of this person's submission (it would expire within
-        24 h anyway); delete it when it still points at the erased lead."""
+    def _delete_idempotency(self, key: Mapping[str, Any], lead_id: str) -> None:
+        """An idempotency or dedupe record holds a keyed digest of this person's submission (it would expire
+        within 24 h / 10 min anyway, but would answer an identical resubmission with the erased id); delete it
+        when it still points at the erased lead."""
         from botocore.exceptions import ClientError  # noqa: PLC0415
 
         try:
             self._dynamodb.delete_item(
                 TableName=self.table_name,
-                Key=keys.idempotency_key(submission_id),
+                Key=dict(key),
                 ConditionExpression="lead_id = :lead_id",
                 ExpressionAttributeValues={":lead_id": {"S": lead_id}},
             )

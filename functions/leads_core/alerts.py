@@ -449,6 +449,9 @@ def render_email(lead: Mapping[str, Any], facts: _Facts, detail: str, clinic_nam
             lines.append(
                 "Flagged because " + " and ".join(URGENT_REASON_LABELS[r] for r in facts.urgent_reasons) + "."
             )
+        if "possible_spam" in (lead.get("review_flags") or []):  # kept despite a spam rule (repository)
+            codes = [r for r in lead.get("spam_reasons") or [] if isinstance(r, str) and r.isidentifier()]
+            lines.append(f"Flagged for review: possible spam ({', '.join(codes) or 'rule'}).")
         lines.append("")
     lines += [f"New consultation request for {clinic}", f"Reference: {facts.lead_id}", ""]
 

@@ -10,6 +10,10 @@ thoughts/ideation/plans/intent/history of suicide or self-harm", and only that p
 suicidal but I want to die" is still urgent. "I feel like I'm going to die" (common in panic attacks) is not
 on the list; "I want to die" is. Anything else that mentions suicide or self-harm is urgent,
 including third-person mentions ("my brother died by suicide").
+
+An urgent lead always reaches staff: when a spam rule (honeypot, links, pattern, failed captcha) also matched,
+it is stored as ``new`` with ``review_flags: ["possible_spam"]`` rather than quarantined
+(``repository.NewLead.status``), and the alert email says it was flagged for review.
 """
 
 from __future__ import annotations

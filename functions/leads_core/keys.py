@@ -6,7 +6,7 @@ One DynamoDB table (docs/architecture.md, "Table"):
 |--------------|-----------------------|-----------------|----------------------------------------------|
 | lead         | ``LEAD#<id>``         | ``LEAD``        | ``entity="lead"``, GSIs ByStatus/ByEmail/ByPhone |
 | idempotency  | ``IDEM#<key>``        | ``IDEM``        | keyed retries; TTL 24 h                      |
-| dedupe       | ``IDEMC#<sha256>``    | ``IDEM``        | key-less identical submissions; TTL 10 min   |
+| dedupe       | ``IDEMC#<hmac>``      | ``IDEM``        | key-less identical submissions; TTL 10 min   |
 | rate counter | ``RATE#<hmac(ip)>``   | ``<YYYYMMDDHH>``| ``hits``; TTL 2 h                            |
 | audit entry  | ``AUDIT#<YYYY-MM>``   | ``<ts>#<uuid>`` | who/what/when/count, never visitor data      |
 """
@@ -60,8 +60,9 @@ def idempotency_key(key: str) -> dict[str, dict[str, str]]:
     return {PK: {"S": f"IDEM#{key}"}, SK: {"S": IDEM_SK}}
 
 
-def content_dedupe_key(digest: str) -> dict[str, dict[str, str]]:
-    return {PK: {"S": f"IDEMC#{digest}"}, SK: {"S": IDEM_SK}}
+def content_dedupe_key(submission_hash: str) -> dict[str, dict[str, str]]:
+    """Key of the key-less dedupe record: ``repository.submission_hash`` (keyed), never a plain digest."""
+    return {PK: {"S": f"IDEMC#{submission_hash}"}, SK: {"S": IDEM_SK}}
 
 
 def rate_key(source_hash: str, hour_bucket: str) -> dict[str, dict[str, str]]:

@@ -2,12 +2,16 @@
 
 The transaction holds three writes, in this order (docs/architecture.md, "Table"):
 
-1. the idempotency record: ``IDEM#<submission_id>`` (24 h) or, without a key, ``IDEMC#<digest>`` (10 min),
-   condition ``attribute_not_exists(pk) OR expires_at < :now`` with
+1. the idempotency record: ``IDEM#<submission_id>`` (24 h) or, without a key, ``IDEMC#<submission hash>``
+   (10 min), condition ``attribute_not_exists(pk) OR expires_at < :now`` with
    ``ReturnValuesOnConditionCheckFailure=ALL_OLD`` so a duplicate's first result comes back inside the
    cancellation reasons, without a second call;
 2. the lead item (``status`` ``new`` or ``spam``), condition ``attribute_not_exists(pk)``;
 3. the hourly rate counter of the source address: ``ADD hits :one`` while ``hits < limit``.
+
+No unkeyed hash of a person's details is stored: the dedupe key and every record's ``request_digest`` are the
+keyed ``submission_hash`` (HMAC) of ``Submission.normalised_digest()``, and a key-less lead carries its
+``dedupe_hash`` so that erasure (``admin.LeadAdmin``) removes the dedupe record with the lead.
 
 How a cancelled transaction is read (duplicates win over the rate limit, so the retry of an accepted lead gets
 its first answer rather than a 429):
@@ -43,6 +47,9 @@ LeadStatus = Literal["new", "spam"]
 RATE_COUNTER_SECONDS = 2 * 3600
 STORAGE_RETRY_AFTER_SECONDS = 2
 _LEAD_ID_ATTEMPTS = 2
+
+# ``review_flags`` value of an urgent lead that a spam rule matched (stored as ``new``, alerted).
+POSSIBLE_SPAM = "possible_spam"
 
 # Submission fields stored on the lead item as strings (omitted when empty).
 _STRING_FIELDS = (
@@ -88,9 +95,20 @@ class NewLead:
     spam_reasons: Sequence[str] = ()
     review_flags: Sequence[str] = ()
 
+    def __post_init__(self) -> None:
+        # An urgent lead that a spam rule also matched is kept for staff, flagged (see ``status``).
+        if self.urgent_reasons and self.spam_reasons and POSSIBLE_SPAM not in self.review_flags:
+            object.__setattr__(self, "review_flags", (*self.review_flags, POSSIBLE_SPAM))
+
     @property
     def status(self) -> LeadStatus:
-        return "spam" if self.spam_reasons else "new"
+        """``spam`` when a spam rule matched, except for an urgent lead: a person in crisis is never dropped.
+
+        Such a lead is stored as ``new`` (so it is alerted) with ``review_flags`` ``possible_spam`` and its
+        ``spam_reasons`` kept for staff. Bot floods that use crisis words are bounded by the rate limit and
+        the SMS storm guard, not by dropping people.
+        """
+        return "spam" if self.spam_reasons and not self.urgent_reasons else "new"
 
     @property
     def urgent(self) -> bool:
@@ -137,6 +155,15 @@ def phone_hash(secret_id: str, e164_phone: str) -> str:
 
 def source_hash(secret_id: str, source_ip: str) -> str:
     return keyed_hash(secret_id, "ip", source_ip.strip() or "unknown")
+
+
+def submission_hash(secret_id: str, digest: str) -> str:
+    """The keyed hash of a submission's content (``Submission.normalised_digest()``).
+
+    Key of the key-less dedupe record (``IDEMC#``), ``request_digest`` of every idempotency record and the
+    lead's ``dedupe_hash``: without the hash key it cannot be matched against guessed details.
+    """
+    return keyed_hash(secret_id, "submission", digest)
 
 
 def _string(value: str) -> dict[str, str]:
@@ -205,22 +232,29 @@ class LeadRepository:
             item["review_flags"] = _string_list(lead.review_flags)
         if lead.submission_id:
             item["submission_id"] = _string(lead.submission_id)
+        else:  # erasure deletes the key-less dedupe record through this
+            item["dedupe_hash"] = _string(self._submission_hash(lead))
         if "email" in item:
             item["email_hash"] = _string(email_hash(settings.hash_key_secret_id, item["email"]["S"]))
         if "phone" in item:
             item["phone_hash"] = _string(phone_hash(settings.hash_key_secret_id, item["phone"]["S"]))
         return item
 
-    def idempotency_item(self, lead: NewLead, lead_id: str, now: float) -> dict[str, Any]:
+    def _submission_hash(self, lead: NewLead) -> str:
+        return submission_hash(self._settings.hash_key_secret_id, lead.digest)
+
+    def _idempotency_key(self, lead: NewLead) -> dict[str, dict[str, str]]:
         if lead.submission_id:
-            key, lifetime = keys.idempotency_key(lead.submission_id), keys.KEYED_IDEMPOTENCY_SECONDS
-        else:
-            key, lifetime = keys.content_dedupe_key(lead.digest), keys.CONTENT_DEDUPE_SECONDS
+            return keys.idempotency_key(lead.submission_id)
+        return keys.content_dedupe_key(self._submission_hash(lead))
+
+    def idempotency_item(self, lead: NewLead, lead_id: str, now: float) -> dict[str, Any]:
+        lifetime = keys.KEYED_IDEMPOTENCY_SECONDS if lead.submission_id else keys.CONTENT_DEDUPE_SECONDS
         return {
-            **key,
+            **self._idempotency_key(lead),
             "entity": _string("idempotency"),
             "lead_id": _string(lead_id),
-            "request_digest": _string(lead.digest),
+            "request_digest": _string(self._submission_hash(lead)),
             "urgent": {"BOOL": lead.urgent},
             "status": _string("received"),
             "created_at": _string(iso_timestamp(now)),
@@ -323,11 +357,7 @@ class LeadRepository:
         """Fallback for a backend that does not return ALL_OLD items in cancellation reasons (second call)."""
         from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
 
-        key = (
-            keys.idempotency_key(lead.submission_id)
-            if lead.submission_id
-            else keys.content_dedupe_key(lead.digest)
-        )
+        key = self._idempotency_key(lead)
         try:
             response = aws.client("dynamodb").get_item(
                 TableName=self._settings.table_name, Key=key, ConsistentRead=True
@@ -338,12 +368,12 @@ class LeadRepository:
         item: Mapping[str, Any] | None = response.get("Item")
         return item
 
-    @staticmethod
-    def _replay(lead: NewLead, first: Mapping[str, Any] | None) -> StoredResult:
+    def _replay(self, lead: NewLead, first: Mapping[str, Any] | None) -> StoredResult:
         if not first or "lead_id" not in first:
             # The record vanished between the write and the read (TTL): let the visitor retry.
             raise StorageUnavailable(STORAGE_RETRY_AFTER_SECONDS)
-        if first.get("request_digest", {}).get("S") != lead.digest:
+        # A record written before request digests were keyed (kept at most 24 h) holds the plain digest.
+        if first.get("request_digest", {}).get("S") not in (self._submission_hash(lead), lead.digest):
             raise DuplicateConflict("idempotency key reused for a different submission")
         return StoredResult(
             lead_id=first["lead_id"]["S"],

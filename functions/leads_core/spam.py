@@ -22,6 +22,11 @@ staff for ``SPAM_RETENTION_DAYS``. Every rule is therefore conservative and test
     * first and last name identical *and* random-looking (digits, one letter repeated, no vowels, or jumbled
       capitals), e.g. ``xxxxxxxx xxxxxxxx``; "Abdullah Abdullah" is a real name and passes.
 
+A person in crisis is never dropped by these rules (nor by the honeypot or a failed captcha): an urgent lead
+(``crisis.crisis_reasons`` non-empty) that a rule matched is stored as ``new`` and alerted, with
+``review_flags: ["possible_spam"]`` and its ``spam_reasons`` kept for staff (``repository.NewLead.status``).
+Bot floods that use crisis words are bounded by the rate limit and the SMS storm guard instead.
+
 Deliberately *not* a rule: the script or language of the text. Cyrillic, Arabic, Chinese, Spanish ... are
 ordinary for patients of a US clinic.
 """

@@ -4,11 +4,13 @@ Thin on purpose: HTTP details live in ``request``/``responses``, the rules in ``
 captcha, crisis), storage in ``leads_core.repository`` (one ``TransactWriteItems`` per submission). Every
 error, expected or not, is turned into HTTP in one place: ``handle_error``.
 
-Captcha policy (``CAPTCHA_PROVIDER`` other than ``none``): a failed or missing token marks the lead as spam
-(answered like an accepted lead, quarantined, no alert). When the provider cannot be reached, or its secret
-cannot be read, the lead is accepted as a normal lead with ``review_flags: ["captcha_unverified"]`` and the
-metric ``CaptchaUnverified``: the honeypot, the spam rules and the rate limit still apply, and a clinic must
-not lose a person's request because a third-party service is down.
+Captcha policy (``CAPTCHA_PROVIDER`` other than ``none``): a missing token, or one the provider definitely
+rejects, marks the lead as spam (answered like an accepted lead, quarantined, no alert). When the captcha
+cannot be verified (provider unreachable or in error, secret unreadable or wrong, token already used: see
+``leads_core.captcha``), the lead is accepted as a normal lead with ``review_flags: ["captcha_unverified"]``,
+the metric ``CaptchaUnverified`` (alarmed) and a log line with the code only: the honeypot, the spam rules and
+the rate limit still apply, and a clinic must not lose a person's request because a third-party service is
+down. A definite verdict is remembered for a retry of the same submission (``captcha.verdicts``).
 
 Logs carry the request id, the lead id, codes and field names, never a submitted value.
 """
@@ -24,7 +26,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from leads_core import captcha, crisis, models, spam
+from leads_core import captcha, crisis, hashing, models, spam
 from leads_core.errors import (
     CaptchaUnavailable,
     ConfigurationError,
@@ -96,16 +98,17 @@ def submit() -> Response:
 
     spam_reasons = spam.spam_reasons(submission)
     review_flags: list[str] = []
+    digest = submission.normalised_digest()
     if settings.captcha_provider != "none" and not spam_reasons:
-        verified = _verify_captcha(settings, submission, source_ip)
-        if verified is None:
+        outcome = _verify_captcha(settings, submission, digest, source_ip)
+        if outcome == captcha.UNVERIFIED:
             review_flags.append(CAPTCHA_UNVERIFIED)
-        elif not verified:
+        elif outcome == captcha.FAILED:
             spam_reasons.append(CAPTCHA_FAILED)
 
     lead = NewLead(
         fields=submission.model_dump(mode="json"),
-        digest=submission.normalised_digest(),
+        digest=digest,
         channel=channel,
         source_ip=source_ip,
         submission_id=submission.submission_id,
@@ -120,20 +123,43 @@ def submit() -> Response:
     )
 
 
-def _verify_captcha(settings: Settings, submission: models.Submission, source_ip: str) -> bool | None:
-    """``True``/``False`` from the provider; ``None`` when it (or the secret) could not be had."""
+def _verify_captcha(
+    settings: Settings, submission: models.Submission, digest: str, source_ip: str
+) -> captcha.Outcome:
+    """``passed``/``failed``/``unverified`` (``leads_core.captcha``); a retry of the same submission gets the
+    verdict this container already had, without asking the provider about a now-used token again."""
+    key = _verdict_key(settings, submission.submission_id, digest)
+    remembered = captcha.verdicts.get(key)
+    if remembered is not None:
+        return remembered.outcome
     try:
         secret = captcha.captcha_secret(settings.captcha_secret_param)
-        return captcha.verify_captcha(
+        verdict = captcha.verify_captcha(
             settings.captcha_provider,
             submission.captcha_token,
             source_ip or None,
             secret=secret,
             verify_url=settings.captcha_verify_url or None,
+            idempotency_key=captcha.turnstile_idempotency_key(key) if key else None,
         )
     except (CaptchaUnavailable, ConfigurationError) as exc:
-        logger.warning("captcha not verified", extra={"code": type(exc).__name__})
+        verdict = captcha.CaptchaVerdict(captcha.UNVERIFIED, type(exc).__name__)
+    captcha.verdicts.put(key, verdict)
+    if verdict.outcome == captcha.UNVERIFIED:
+        logger.warning("captcha not verified", extra={"code": verdict.code})
         metrics.add_metric(name="CaptchaUnverified", unit=MetricUnit.Count, value=1)
+    return verdict.outcome
+
+
+def _verdict_key(settings: Settings, submission_id: str | None, digest: str) -> str | None:
+    """Keyed hash of (idempotency key, content digest); ``None`` (no memory) when the hash key is unavailable:
+    the write that follows needs that key too and answers ``503`` then."""
+    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 - loaded by then
+
+    try:
+        return hashing.keyed_hash(settings.hash_key_secret_id, "captcha", f"{submission_id or ''}:{digest}")
+    except (ClientError, BotoCoreError, ConfigurationError, KeyError) as exc:
+        logger.warning("captcha verdict key unavailable", extra={"code": type(exc).__name__})
         return None
 
 

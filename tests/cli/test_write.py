@@ -6,7 +6,11 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from .conftest import Cli, Submitter, audit_items, lead_ids
+from leads_core.models import parse_submission
+from leads_core.repository import submission_hash
+from leads_core.settings import load_settings
+
+from .conftest import SUBMIT_DEFAULTS, Cli, Submitter, audit_items, lead_ids
 
 MOTO_CALLER_ARN = "arn:aws:sts::123456789012:user/moto"
 
@@ -127,6 +131,55 @@ def test_erase_by_phone_finds_the_number_however_it_was_typed(
     assert lead_ids(table_items()) == {neighbour}
     assert typed_with_parentheses not in result.stdout
     assert typed_international not in result.stdout
+
+
+def _stored_values(items: list[dict[str, Any]]) -> set[str]:
+    """Every key and attribute value of the table as text (nested values flattened)."""
+    return {str(value) for item in items for value in item.values()}
+
+
+def test_erase_by_email_removes_the_keyless_dedupe_record_and_a_resubmission_is_a_new_lead(
+    leads: Cli, submit: Submitter, table_items: Callable[[], list[dict[str, Any]]]
+) -> None:
+    form = {"email": "robin.keyless@example.com", "phone": "630-555-0177", "message": "Same words twice."}
+    first = submit(**form)
+    assert submit(**form) == first  # key-less: an identical submission within 10 minutes is the same lead
+
+    items = table_items()
+    settings = load_settings()
+    digest = parse_submission({**SUBMIT_DEFAULTS, **form}, locations=settings.locations).normalised_digest()
+    keyed = submission_hash(settings.hash_key_secret_id, digest)
+    (record,) = [i for i in items if str(i["pk"]).startswith("IDEMC#")]
+    assert record["pk"] == f"IDEMC#{keyed}"
+    assert record["request_digest"] == keyed
+    assert not [v for v in _stored_values(items) if digest in v]  # no unkeyed hash of the person's details
+    assert "dedupe_hash" not in leads.json("show", first)  # bookkeeping, not shown to staff
+
+    assert leads.json("erase", "--email", "Robin.Keyless@example.com", "--yes")["erased"] == 1
+    remaining = table_items()
+    assert lead_ids(remaining) == set()
+    assert not [i for i in remaining if str(i["pk"]).startswith(("IDEM#", "IDEMC#"))]
+    assert not [v for v in _stored_values(remaining) if keyed in v]
+
+    again = submit(**form)
+    assert again != first
+    (lead,) = [i for i in table_items() if i.get("entity") == "lead"]
+    assert lead["id"] == again
+    assert lead["status"] == "new"  # alertable: the stream filter passes new leads
+
+
+def test_erase_by_id_removes_the_keyless_dedupe_record_but_not_another_leads(
+    leads: Cli, submit: Submitter, table_items: Callable[[], list[dict[str, Any]]]
+) -> None:
+    erased = submit(email="erase-id-keyless@example.com")
+    kept = submit(email="kept-keyless@example.com")
+
+    assert leads.json("erase", erased, "--yes")["erased"] == 1
+
+    records = [i for i in table_items() if str(i["pk"]).startswith("IDEMC#")]
+    assert [r["lead_id"] for r in records] == [kept]
+    assert submit(email="erase-id-keyless@example.com") != erased
+    assert submit(email="kept-keyless@example.com") == kept
 
 
 def test_erase_by_contact_with_no_match_reports_zero(leads: Cli, submit: Submitter) -> None:

@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 from leads_core import aws
 from leads_core.errors import DuplicateConflict, RateLimited, StorageUnavailable
-from leads_core.repository import LeadRepository, NewLead, StoredResult, iso_timestamp
+from leads_core.repository import LeadRepository, NewLead, StoredResult, iso_timestamp, submission_hash
 from leads_core.settings import load_settings
 
 from tests.submit.conftest import CallCounter, FaultInjector, leads_in
@@ -109,7 +109,9 @@ def test_accepted_lead_is_one_transaction_with_normalised_item(
     assert "203.0.113.7" not in str(items)
     record = next(item for item in items if item["pk"] == "IDEM#key-0002")
     assert record["lead_id"] == result.lead_id
-    assert record["request_digest"] == "d2"
+    assert record["request_digest"] == submission_hash(load_settings().hash_key_secret_id, "d2")
+    assert "d2" not in {str(v) for item in items for v in item.values()}  # no unkeyed digest is stored
+    assert "dedupe_hash" not in lead  # a keyed submission has no dedupe record
     assert record["status"] == "received"
     assert record["urgent"] is True
     assert record["expires_at"] == int(NOW) + 24 * 3600
@@ -151,8 +153,32 @@ def test_keyless_duplicate_collapses_for_ten_minutes_only(
     assert later.replayed is False
     assert later.lead_id != first.lead_id
     assert len(leads_in(table_items())) == 2
-    record = next(item for item in table_items() if item["pk"] == "IDEMC#same")
+    keyed = submission_hash(load_settings().hash_key_secret_id, "same")
+    assert len(keyed) == 64
+    assert keyed != "same"
+    record = next(item for item in table_items() if item["pk"] == f"IDEMC#{keyed}")
     assert record["lead_id"] == later.lead_id
+    assert record["request_digest"] == keyed
+    assert (
+        next(lead for lead in leads_in(table_items()) if lead["id"] == later.lead_id)["dedupe_hash"] == keyed
+    )
+
+
+def test_a_record_from_before_keyed_digests_still_replays(
+    repository: LeadRepository, table_items: Callable[[], list[dict[str, Any]]]
+) -> None:
+    """``IDEM#`` records written before the change hold the plain digest (24 h): a retry replays, no 409."""
+    first = repository.submit(new_lead(submission_id="legacy-key-1", digest="plain"))
+    aws.client("dynamodb").update_item(
+        TableName=load_settings().table_name,
+        Key={"pk": {"S": "IDEM#legacy-key-1"}, "sk": {"S": "IDEM"}},
+        UpdateExpression="SET request_digest = :plain",
+        ExpressionAttributeValues={":plain": {"S": "plain"}},
+    )
+    assert repository.submit(new_lead(submission_id="legacy-key-1", digest="plain")).lead_id == first.lead_id
+    with pytest.raises(DuplicateConflict):
+        repository.submit(new_lead(submission_id="legacy-key-1", digest="other"))
+    assert len(leads_in(table_items())) == 1
 
 
 def test_rate_limit_counts_per_source_and_hour(
@@ -243,3 +269,25 @@ def test_replay_without_all_old_falls_back_to_one_read(repository: LeadRepositor
     replay = repository._cancelled(new_lead(submission_id="no-all-old"), reasons, NOW)
     assert replay is not None
     assert replay.lead_id == first.lead_id
+
+
+@pytest.mark.parametrize(
+    ("urgent_reasons", "spam_reasons", "status", "flags"),
+    [
+        ((), (), "new", ()),
+        ((), ("links",), "spam", ()),
+        (("message",), (), "new", ()),
+        (("message",), ("links",), "new", ("possible_spam",)),
+        (("self_reported",), ("honeypot", "captcha"), "new", ("possible_spam",)),
+    ],
+)
+def test_an_urgent_lead_is_never_spam_but_flagged_for_review(
+    urgent_reasons: tuple[str, ...], spam_reasons: tuple[str, ...], status: str, flags: tuple[str, ...]
+) -> None:
+    lead = new_lead(urgent_reasons=urgent_reasons, spam_reasons=spam_reasons)
+    assert lead.status == status
+    assert tuple(lead.review_flags) == flags
+    flagged = new_lead(
+        urgent_reasons=urgent_reasons, spam_reasons=spam_reasons, review_flags=["captcha_unverified"]
+    )
+    assert tuple(flagged.review_flags) == ("captcha_unverified", *flags)

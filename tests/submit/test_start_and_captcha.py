@@ -95,8 +95,10 @@ def provider(stack: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProvid
     fake = FakeProvider()
     monkeypatch.setattr(captcha, "_post_form", fake)
     captcha.forget_captcha_secret()
+    captcha.forget_verdicts()
     yield fake
     captcha.forget_captcha_secret()
+    captcha.forget_verdicts()
 
 
 def submit_with_token(invoke: Invoker, token: str | None, message: str) -> dict[str, Any]:

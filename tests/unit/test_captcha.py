@@ -16,7 +16,15 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from leads_core import captcha
-from leads_core.captcha import VERIFY_URLS, captcha_secret, forget_captcha_secret, verify_captcha
+from leads_core.captcha import (
+    ERROR_CODES,
+    VERIFY_URLS,
+    CaptchaVerdict,
+    VerdictCache,
+    captcha_secret,
+    forget_captcha_secret,
+    verify_captcha,
+)
 from leads_core.errors import CaptchaUnavailable, ConfigurationError
 
 
@@ -82,15 +90,19 @@ def provider(provider_url: str) -> FakeProvider:
 
 def verify(
     fake: FakeProvider, token: str | None = "tok-1", remote_ip: str | None = "203.0.113.9", **kw: Any
-) -> bool:
+) -> CaptchaVerdict:
     kw.setdefault("timeout", 2.0)
     return verify_captcha("turnstile", token, remote_ip, secret="s3cret", verify_url=fake.url, **kw)
+
+
+PASSED = CaptchaVerdict("passed", "success")
 
 
 # --- answers --------------------------------------------------------------------------------------
 @pytest.mark.parametrize("provider_name", ["turnstile", "hcaptcha", "recaptcha"])
 def test_success_posts_secret_response_and_remote_ip(provider: FakeProvider, provider_name: str) -> None:
-    assert verify_captcha(provider_name, "tok-1", "203.0.113.9", secret="s3cret", verify_url=provider.url)
+    verdict = verify_captcha(provider_name, "tok-1", "203.0.113.9", secret="s3cret", verify_url=provider.url)
+    assert verdict == PASSED
     assert provider.requests == [
         {
             "path": "/siteverify",
@@ -101,33 +113,153 @@ def test_success_posts_secret_response_and_remote_ip(provider: FakeProvider, pro
 
 
 def test_remote_ip_is_optional(provider: FakeProvider) -> None:
-    assert verify(provider, remote_ip=None)
+    assert verify(provider, remote_ip=None) == PASSED
     assert provider.requests[0]["form"] == {"secret": "s3cret", "response": "tok-1"}
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "expected"),
     [
-        b'{"success": false, "error-codes": ["invalid-input-response"]}',
-        b'{"success": "true"}',
-        b'{"success": 1}',
-        b"{}",
+        # Definite: the token itself is not a solved challenge (all three providers).
+        (
+            b'{"success": false, "error-codes": ["invalid-input-response"]}',
+            ("failed", "invalid-input-response"),
+        ),
+        (
+            b'{"success": false, "error-codes": ["missing-input-response"]}',
+            ("failed", "missing-input-response"),
+        ),
+        (
+            b'{"success": false, "error-codes": ["invalid-input-response", "missing-input-response"]}',
+            ("failed", "invalid-input-response"),
+        ),
+        # Our secret or request is wrong, or the provider failed: never the visitor's fault.
+        (
+            b'{"success": false, "error-codes": ["invalid-input-secret"]}',
+            ("unverified", "invalid-input-secret"),
+        ),
+        (
+            b'{"success": false, "error-codes": ["missing-input-secret"]}',
+            ("unverified", "missing-input-secret"),
+        ),
+        (b'{"success": false, "error-codes": ["internal-error"]}', ("unverified", "internal-error")),
+        (b'{"success": false, "error-codes": ["bad-request"]}', ("unverified", "bad-request")),
+        (
+            b'{"success": false, "error-codes": ["sitekey-secret-mismatch"]}',
+            ("unverified", "sitekey-secret-mismatch"),
+        ),
+        # A secret error next to a token error: the token could not be judged.
+        (
+            b'{"success": false, "error-codes": ["invalid-input-response", "invalid-input-secret"]}',
+            ("unverified", "invalid-input-secret"),
+        ),
+        # The token was already used (a retry of the same submission) or expired.
+        (
+            b'{"success": false, "error-codes": ["timeout-or-duplicate"]}',
+            ("unverified", "timeout-or-duplicate"),
+        ),
+        (
+            b'{"success": false, "error-codes": ["invalid-or-already-seen-response"]}',
+            ("unverified", "invalid-or-already-seen-response"),
+        ),
+        # Unknown codes (never logged verbatim), no codes, odd shapes.
+        (b'{"success": false, "error-codes": ["new-code<script>"]}', ("unverified", "unknown-error-code")),
+        (b'{"success": false, "error-codes": [42]}', ("unverified", "unknown-error-code")),
+        (b'{"success": false, "error-codes": []}', ("unverified", "no-error-codes")),
+        (b'{"success": false}', ("unverified", "no-error-codes")),
+        (b'{"success": "true"}', ("unverified", "malformed-answer")),
+        (b'{"success": 1}', ("unverified", "malformed-answer")),
+        (b"{}", ("unverified", "malformed-answer")),
     ],
 )
-def test_anything_but_success_true_is_a_failed_captcha(provider: FakeProvider, body: bytes) -> None:
+def test_only_a_definitely_bad_token_fails(
+    provider: FakeProvider, body: bytes, expected: tuple[str, str]
+) -> None:
     provider.body = body
-    assert verify(provider) is False
+    assert verify(provider) == CaptchaVerdict(*expected)  # type: ignore[arg-type]
     assert len(provider.requests) == 1
+
+
+def test_the_error_code_table_covers_the_documented_codes_of_the_three_providers() -> None:
+    token_is_bad = {"missing-input-response", "invalid-input-response"}
+    documented = {
+        "turnstile": {
+            "missing-input-secret",
+            "invalid-input-secret",
+            "missing-input-response",
+            "invalid-input-response",
+            "bad-request",
+            "timeout-or-duplicate",
+            "internal-error",
+        },
+        "hcaptcha": {
+            "missing-input-secret",
+            "invalid-input-secret",
+            "missing-input-response",
+            "invalid-input-response",
+            "bad-request",
+            "invalid-or-already-seen-response",
+            "not-using-dummy-passcode",
+            "sitekey-secret-mismatch",
+        },
+        "recaptcha": {
+            "missing-input-secret",
+            "invalid-input-secret",
+            "missing-input-response",
+            "invalid-input-response",
+            "bad-request",
+            "timeout-or-duplicate",
+        },
+    }
+    for codes in documented.values():
+        assert codes <= set(ERROR_CODES)
+    assert {code for code, outcome in ERROR_CODES.items() if outcome == "failed"} == token_is_bad
+
+
+def test_turnstile_gets_the_idempotency_key_and_the_others_do_not(provider: FakeProvider) -> None:
+    key = "123e4567-e89b-42d3-a456-426614174000"
+    for name in ("turnstile", "hcaptcha", "recaptcha"):
+        verify_captcha(name, "tok", None, secret="s", verify_url=provider.url, idempotency_key=key)
+    assert [r["form"].get("idempotency_key") for r in provider.requests] == [key, None, None]
+
+
+def test_turnstile_idempotency_key_is_a_stable_uuid() -> None:
+    key = "ab" * 32
+    first = captcha.turnstile_idempotency_key(key)
+    assert first == captcha.turnstile_idempotency_key(key)
+    assert first != captcha.turnstile_idempotency_key("cd" * 32)
+    assert len(first) == 36
+    assert first[14] == "4"
+
+
+def test_verdict_cache_keeps_definite_verdicts_bounded_and_expiring() -> None:
+    now = [100.0]
+    cache = VerdictCache(max_entries=2, ttl_seconds=60, clock=lambda: now[0])
+    passed, failed = CaptchaVerdict("passed", "success"), CaptchaVerdict("failed", "invalid-input-response")
+    cache.put("a" * 64, passed)
+    cache.put("b" * 64, failed)
+    cache.put("c" * 64, CaptchaVerdict("unverified", "internal-error"))  # not kept: a retry asks again
+    cache.put("not-a-keyed-hash", passed)  # only keyed hashes are keys
+    cache.put(None, passed)
+    assert (cache.get("a" * 64), cache.get("b" * 64), cache.get("c" * 64)) == (passed, failed, None)
+    assert len(cache) == 2
+    cache.put("d" * 64, passed)  # over the bound: the oldest goes
+    assert cache.get("a" * 64) is None
+    assert cache.get("d" * 64) == passed
+    now[0] += 61
+    assert cache.get("b" * 64) is None
+    assert cache.get("d" * 64) is None
+    assert len(cache) == 0
 
 
 @pytest.mark.parametrize("token", [None, "", "   ", "t" * 5000])
 def test_missing_or_oversized_token_fails_without_a_call(provider: FakeProvider, token: str | None) -> None:
-    assert verify(provider, token=token) is False
+    assert verify(provider, token=token) == CaptchaVerdict("failed", "no-token")
     assert provider.requests == []
 
 
 def test_no_provider_configured_passes_without_a_call(provider: FakeProvider) -> None:
-    assert verify_captcha("none", None, None, secret="", verify_url=provider.url) is True
+    assert verify_captcha("none", None, None, secret="", verify_url=provider.url).outcome == "passed"
     assert provider.requests == []
 
 
@@ -243,5 +375,5 @@ def test_other_ssm_failures_mean_unavailable_and_are_retried(monkeypatch: pytest
 def test_secret_end_to_end_with_fake_provider(ssm: Any, provider: FakeProvider) -> None:
     ssm.put_parameter(Name="/clinic/captcha", Value="from-ssm", Type="SecureString")
     secret = captcha_secret("/clinic/captcha")
-    assert verify_captcha("recaptcha", "tok", None, secret=secret, verify_url=provider.url)
+    assert verify_captcha("recaptcha", "tok", None, secret=secret, verify_url=provider.url) == PASSED
     assert json.dumps(provider.requests[0]["form"]) == json.dumps({"secret": "from-ssm", "response": "tok"})
