@@ -24,7 +24,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from leads_core import captcha, crisis, models, spam
+from leads_core import aws, captcha, crisis, deadline, models, spam
 from leads_core.errors import (
     CaptchaUnavailable,
     ConfigurationError,
@@ -34,7 +34,7 @@ from leads_core.errors import (
     ValidationFailed,
 )
 from leads_core.observability import MetricUnit, logger, metrics, tracer
-from leads_core.repository import LeadRepository, NewLead, StoredResult
+from leads_core.repository import STORAGE_RETRY_AFTER_SECONDS, LeadRepository, NewLead, StoredResult
 from leads_core.settings import Settings, load_settings
 
 from submit_consultation import request, responses
@@ -43,6 +43,9 @@ from submit_consultation.request import RequestRejected
 PATH = "/consultations"
 CAPTCHA_UNVERIFIED = "captcha_unverified"
 CAPTCHA_FAILED = "captcha"
+CAPTCHA_TIMEOUT_SECONDS = 3.0
+# Kept for storage when the captcha call is sized: one full SDK attempt, plus a little for the rest.
+STORAGE_TIME_SECONDS = aws.ATTEMPT_SECONDS + 0.5
 
 
 def submit_settings() -> Settings:
@@ -124,12 +127,17 @@ def _verify_captcha(settings: Settings, submission: models.Submission, source_ip
     """``True``/``False`` from the provider; ``None`` when it (or the secret) could not be had."""
     try:
         secret = captcha.captcha_secret(settings.captcha_secret_param)
+        # Up to 3 s, and never so long that one storage attempt no longer fits in the time budget.
+        timeout = deadline.time_for(CAPTCHA_TIMEOUT_SECONDS, keep=STORAGE_TIME_SECONDS)
+        if timeout is None:
+            raise CaptchaUnavailable("no time left to ask the captcha provider")
         return captcha.verify_captcha(
             settings.captcha_provider,
             submission.captcha_token,
             source_ip or None,
             secret=secret,
             verify_url=settings.captcha_verify_url or None,
+            timeout=timeout,
         )
     except (CaptchaUnavailable, ConfigurationError) as exc:
         logger.warning("captcha not verified", extra={"code": type(exc).__name__})
@@ -199,10 +207,14 @@ def handle_error(exc: Exception) -> Response:
     if isinstance(exc, RateLimited):
         _rejected("rate", 429)
         return responses.error(429, as_json=as_json, form_url=form_url, retry_after=exc.retry_after)
-    if isinstance(exc, StorageUnavailable):
-        logger.warning("storage unavailable", extra={"status": 503})
+    if isinstance(exc, StorageUnavailable) or _is_aws_failure(exc):
+        # An AWS failure no adapter translated (e.g. the hash key from Secrets Manager, or the time budget
+        # ran out: ``DeadlineExceeded``) is also "try again shortly", never a 500.
+        code = "StorageUnavailable" if isinstance(exc, StorageUnavailable) else type(exc).__name__
+        logger.warning("storage unavailable", extra={"status": 503, "code": code})
         metrics.add_metric(name="StorageUnavailable", unit=MetricUnit.Count, value=1)
-        return responses.error(503, as_json=as_json, form_url=form_url, retry_after=exc.retry_after)
+        retry_after = exc.retry_after if isinstance(exc, StorageUnavailable) else STORAGE_RETRY_AFTER_SECONDS
+        return responses.error(503, as_json=as_json, form_url=form_url, retry_after=retry_after)
     # A bug: log where it happened (frames only: an exception's message may quote input), answer 500.
     logger.error(
         "unexpected error",
@@ -210,6 +222,13 @@ def handle_error(exc: Exception) -> Response:
     )
     metrics.add_metric(name="UnexpectedError", unit=MetricUnit.Count, value=1)
     return responses.error(500, as_json=as_json, form_url=form_url)
+
+
+def _is_aws_failure(exc: Exception) -> bool:
+    """A botocore error (the SDK is loaded by then whenever one can be raised)."""
+    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 - error path only
+
+    return isinstance(exc, BotoCoreError | ClientError)
 
 
 @app.not_found
@@ -223,6 +242,13 @@ def not_found(_exc: Exception) -> Response:
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # Every AWS attempt and the captcha call fit in the invocation's time: a slow dependency ends in a 503
+    # with Retry-After and CORS headers, never in API Gateway's bare 502 after a Lambda timeout.
+    with deadline.budget(context):
+        return _handle(event, context)
+
+
+def _handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = submit_settings()
     if (
         not isinstance(event, dict)
