@@ -34,7 +34,7 @@ from leads_core.errors import (
     ValidationFailed,
 )
 from leads_core.observability import MetricUnit, logger, metrics, tracer
-from leads_core.repository import STORAGE_RETRY_AFTER_SECONDS, LeadRepository, NewLead, StoredResult
+from leads_core.repository import LeadRepository, NewLead, StoredResult
 from leads_core.settings import Settings, load_settings
 
 from submit_consultation import request, responses
@@ -207,14 +207,10 @@ def handle_error(exc: Exception) -> Response:
     if isinstance(exc, RateLimited):
         _rejected("rate", 429)
         return responses.error(429, as_json=as_json, form_url=form_url, retry_after=exc.retry_after)
-    if isinstance(exc, StorageUnavailable) or _is_aws_failure(exc):
-        # An AWS failure no adapter translated (e.g. the hash key from Secrets Manager, or the time budget
-        # ran out: ``DeadlineExceeded``) is also "try again shortly", never a 500.
-        code = "StorageUnavailable" if isinstance(exc, StorageUnavailable) else type(exc).__name__
-        logger.warning("storage unavailable", extra={"status": 503, "code": code})
+    if isinstance(exc, StorageUnavailable):
+        logger.warning("storage unavailable", extra={"status": 503})
         metrics.add_metric(name="StorageUnavailable", unit=MetricUnit.Count, value=1)
-        retry_after = exc.retry_after if isinstance(exc, StorageUnavailable) else STORAGE_RETRY_AFTER_SECONDS
-        return responses.error(503, as_json=as_json, form_url=form_url, retry_after=retry_after)
+        return responses.error(503, as_json=as_json, form_url=form_url, retry_after=exc.retry_after)
     # A bug: log where it happened (frames only: an exception's message may quote input), answer 500.
     logger.error(
         "unexpected error",
@@ -222,13 +218,6 @@ def handle_error(exc: Exception) -> Response:
     )
     metrics.add_metric(name="UnexpectedError", unit=MetricUnit.Count, value=1)
     return responses.error(500, as_json=as_json, form_url=form_url)
-
-
-def _is_aws_failure(exc: Exception) -> bool:
-    """A botocore error (the SDK is loaded by then whenever one can be raised)."""
-    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 - error path only
-
-    return isinstance(exc, BotoCoreError | ClientError)
 
 
 @app.not_found
