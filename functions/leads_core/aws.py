@@ -26,7 +26,7 @@ _clients: dict[str, Any] = {}
 CONNECT_TIMEOUT = 1.0
 READ_TIMEOUT = 2.0
 ATTEMPT_SECONDS = CONNECT_TIMEOUT + READ_TIMEOUT
-_MAX_ATTEMPTS = 3
+_MAX_ATTEMPTS = 3  # botocore counts retries here: up to 4 attempts in all, each checked against the budget
 
 
 def session() -> boto3.Session:
