@@ -3,6 +3,8 @@
 boto3 honours ``AWS_ENDPOINT_URL`` (and ``AWS_ENDPOINT_URL_<SERVICE>``), which is how the local stack and
 moto server are reached. Tests and the local stack may install their own ``boto3.Session`` with
 ``use_session`` (e.g. to register fault-injection hooks on its event system) and call ``reset`` between runs.
+Every client refuses to start an attempt that could outlast the invocation's time budget
+(``leads_core.deadline``, ``leads_core.deadline_hook``).
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ _lock = threading.Lock()
 _session: boto3.Session | None = None
 _clients: dict[str, Any] = {}
 
-# Tight timeouts: API Gateway gives the whole request 29 s, and a visitor is waiting. The standard retry mode
-# retries throttling with backoff and jitter; after that the domain answers 503 and the visitor's retry (same
-# idempotency key) succeeds exactly once.
-_CONNECT_TIMEOUT = 2
-_READ_TIMEOUT = 5
-_MAX_ATTEMPTS = 3
+# Tight timeouts: a visitor is waiting and the functions time out after 10 s (template Globals). The
+# standard retry mode retries throttling and timeouts with backoff and jitter; after that the domain answers
+# 503 and the visitor's retry (same idempotency key) succeeds exactly once. Inside an invocation's time
+# budget (``leads_core.deadline``) an attempt is only sent while its worst case, ATTEMPT_SECONDS, still fits.
+CONNECT_TIMEOUT = 1.0
+READ_TIMEOUT = 2.0
+ATTEMPT_SECONDS = CONNECT_TIMEOUT + READ_TIMEOUT
+_MAX_ATTEMPTS = 3  # botocore counts retries here: up to 4 attempts in all, each checked against the budget
 
 
 def session() -> boto3.Session:
@@ -57,12 +61,15 @@ def client(service: str) -> Any:
     from botocore.config import Config  # noqa: PLC0415
 
     config = Config(
-        connect_timeout=_CONNECT_TIMEOUT,
-        read_timeout=_READ_TIMEOUT,
+        connect_timeout=CONNECT_TIMEOUT,
+        read_timeout=READ_TIMEOUT,
         retries={"mode": "standard", "max_attempts": _MAX_ATTEMPTS},
         # moto does not route DynamoDB account-based endpoints; real DynamoDB works either way.
         account_id_endpoint_mode="disabled",
     )
     created = sess.client(service, config=config)  # type: ignore[call-overload]
+    from leads_core import deadline_hook  # noqa: PLC0415 - imports botocore.exceptions, loaded by now
+
+    deadline_hook.install(created, ATTEMPT_SECONDS)
     with _lock:
         return _clients.setdefault(service, created)

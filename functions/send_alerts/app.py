@@ -111,7 +111,7 @@ processor = AlertBatchProcessor()
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False, capture_error=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     load_settings().require_alerts()  # a bad setting fails here, naming the variable

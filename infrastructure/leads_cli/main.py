@@ -495,10 +495,21 @@ def _open_output(path: Path | None) -> Iterator[IO[str]]:
         yield sys.stdout
         sys.stdout.flush()
         return
-    # Exports hold personal data: the file is readable by its owner only.
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with open(descriptor, "w", encoding="utf-8", newline="") as stream:
-        yield stream
+    # Exports hold personal data: the file is readable by its owner only. A new file (mkstemp: mode 600) in
+    # the same directory replaces the target atomically once complete, so an existing file's wider permissions
+    # are never kept (truncating it in place would keep them) and a failed export leaves no partial file.
+    import tempfile  # noqa: PLC0415 - only for -o
+
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    try:
+        with open(descriptor, "w", encoding="utf-8", newline="") as stream:
+            yield stream
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 @cli.command("set-status", epilog=EXIT_CODES_HELP)

@@ -548,6 +548,10 @@ class LocalStack:
             # The exception's message may quote visitor input: log its type and where it was raised only.
             self.log(f"submit function error: {type(exc).__name__} (request {request_id})\n{frames}")
             return _gateway_error(502, "Internal server error", request_id)
+        if context.get_remaining_time_in_millis() <= 0:
+            # Lambda stops a function at its timeout; API Gateway answers 502 without the function's headers.
+            self.log(f"submit function timed out after {self._timeout:g} s (request {request_id})")
+            return _gateway_error(502, "Internal server error", request_id)
         return _http_response(result, request_id)
 
     # -- views ----------------------------------------------------------------------------------------------

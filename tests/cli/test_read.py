@@ -11,6 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from botocore.awsrequest import AWSResponse
+from click.testing import CliRunner
+from leads_core import aws
 from leads_core.admin import EXPORT_COLUMNS, SHOW_FIELDS, iso_now
 
 from .conftest import Cli, Submitter
@@ -215,6 +218,58 @@ def test_export_to_a_private_file(leads: Cli, submit: Submitter, tmp_path: Path)
     rows = _csv(target.read_text(encoding="utf-8"))
     assert rows[0] == list(EXPORT_COLUMNS)
     assert rows[1][0] == lead_id
+
+
+def test_export_over_an_existing_readable_file_leaves_a_private_file(
+    leads: Cli, submit: Submitter, tmp_path: Path
+) -> None:
+    lead_id = submit(first_name="Refiled", submission_id="export-lead-0006")
+    target = tmp_path / "shared.csv"
+    target.write_text("last week's export\n", encoding="utf-8")
+    target.chmod(0o644)
+
+    summary = leads.json("export", "-o", str(target))
+
+    assert summary == {"rows": 1, "format": "csv", "file": str(target)}
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
+    rows = _csv(target.read_text(encoding="utf-8"))
+    assert rows[0] == list(EXPORT_COLUMNS)
+    assert [row[0] for row in rows[1:]] == [lead_id]
+    assert [p.name for p in tmp_path.iterdir()] == ["shared.csv"]  # no temporary file left
+
+
+def test_a_failed_export_keeps_the_existing_file_and_leaves_no_partial_file(
+    leads: Cli, submit: Submitter, tmp_path: Path, cli_env: dict[str, str | None]
+) -> None:
+    for n in range(3):
+        submit(first_name=f"Paged{n}", submission_id=f"export-lead-001{n}")
+    target = tmp_path / "keep.csv"
+    target.write_text("last week's export\n", encoding="utf-8")
+    dynamodb = aws.client("dynamodb")
+    pages: list[str] = []
+
+    def fail_second_page(event_name: str, **_: Any) -> Any:
+        pages.append(event_name)
+        if len(pages) < 2:
+            return None
+        error = {"Error": {"Code": "InternalServerError", "Message": "injected"}}
+        return AWSResponse("https://dynamodb.us-east-1.amazonaws.com/", 500, {}, None), {
+            **error,
+            "ResponseMetadata": {"HTTPStatusCode": 500},
+        }
+
+    dynamodb.meta.events.register("before-call.dynamodb.Query", fail_second_page)
+    dynamodb.meta.events.register("before-call.dynamodb.Scan", fail_second_page)
+    try:
+        result = Cli(CliRunner(env={**cli_env, "LEADS_PAGE_SIZE": "1"}))("export", "-o", str(target))
+    finally:
+        dynamodb.meta.events.unregister("before-call.dynamodb.Query", fail_second_page)
+        dynamodb.meta.events.unregister("before-call.dynamodb.Scan", fail_second_page)
+
+    assert result.exit_code != 0
+    assert len(pages) >= 2
+    assert target.read_text(encoding="utf-8") == "last week's export\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.csv"]
 
 
 def test_export_json_to_stdout_refuses_csv(leads: Cli) -> None:

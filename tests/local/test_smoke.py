@@ -29,8 +29,13 @@ def local() -> Iterator[LocalStack]:
 
 def _leads(local: LocalStack, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PORT": str(local.port), "AWS_PORT": str(local.aws_port)}
-    return subprocess.run(  # noqa: S603 - our own CLI
-        [sys.executable, "-m", "leads_cli", *args], env=env, capture_output=True, text=True, timeout=120
+    return subprocess.run(
+        [sys.executable, "-m", "leads_cli", *args],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

@@ -326,8 +326,8 @@ def test_execution_logs_and_data_trace_are_off(dev: Template) -> None:
     assert settings["LoggingLevel"] == "OFF"
 
 
-def test_api_and_functions_are_traced_with_xray(dev: Template) -> None:
-    assert stage(dev)["TracingEnabled"] is True
+def test_functions_are_traced_with_xray_and_the_stage_is_not(dev: Template) -> None:
+    assert stage(dev)["TracingEnabled"] is False  # visitor IP and user agent (test_least_privilege.py)
     for function in of_type(dev, "AWS::Lambda::Function").values():
         assert function["Properties"]["TracingConfig"] == {"Mode": "Active"}
 
