@@ -518,6 +518,11 @@ class LocalStack:
         if self._scheduler is not None:
             self._scheduler.run_all_once()
 
+    def scheduled_result(self, logical_id: str) -> Any:
+        """What the last run of that scheduled function returned (``None`` before its first run)."""
+        jobs = self._scheduler.jobs if self._scheduler is not None else []
+        return next((job.last_result for job in jobs if job.logical_id == logical_id), None)
+
     def _preload_handlers(self) -> None:
         for loader in (self.submit, self.alert):
             try:
