@@ -130,6 +130,7 @@ def confirm(state: State, url: str) -> None:
                 state.as_json,
             ) from None
         raise
+    state.admin().record_audit(state.actor(), "subscription_confirm", arn or "subscription", 1)
     result: dict[str, Any] = {
         "subscription_arn": arn,
         "topic_arn": topic_arn,

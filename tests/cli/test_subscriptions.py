@@ -6,7 +6,7 @@ waiting for its confirmation or confirmed through the email's link are set on mo
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +20,7 @@ from leads_core import aws
 from leads_local.template import create_subscriptions
 from moto.sns.models import sns_backends
 
-from .conftest import CallLog, Cli
+from .conftest import CallLog, Cli, audit_items
 
 EMAIL = "morgan.lee@clinic-staff.example.com"
 SECOND_EMAIL = "front.desk@clinic-staff.example.com"
@@ -159,7 +159,10 @@ def confirm_calls(stack: Any) -> Iterator[list[dict[str, Any]]]:
 
 
 def test_confirm_from_the_emails_link_requires_credentials_to_unsubscribe(
-    leads: Cli, stack: Any, confirm_calls: list[dict[str, Any]]
+    leads: Cli,
+    stack: Any,
+    confirm_calls: list[dict[str, Any]],
+    table_items: Callable[[], list[dict[str, Any]]],
 ) -> None:
     result = leads.json("subscriptions", "confirm", _link(stack.topic_arn))
 
@@ -172,6 +175,8 @@ def test_confirm_from_the_emails_link_requires_credentials_to_unsubscribe(
     assert human.exit_code == 0
     assert "requires AWS credentials" in human.stdout
     assert len(confirm_calls) == 2
+    audited = [(a["action"], a["target"], a["count"]) for a in audit_items(table_items())]
+    assert audited == [("subscription_confirm", result["subscription_arn"], 1)] * 2
 
 
 @pytest.mark.parametrize(
