@@ -14,11 +14,13 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from check_subscriptions import app
 from leads_core import aws
 from leads_core import subscriptions as subs
 from leads_core.observability import logger, metrics
+from leads_local.faults import FaultInjector, parse_faults
 from leads_local.template import create_subscriptions
 from moto.sns.models import sns_backends
 
@@ -303,6 +305,42 @@ def test_an_unsubscribed_email_is_missing_and_counted_without_its_address(
     assert "StaffEmails:missing" in output
     for value in (EMAIL, "alex.rivera", PHONE, URGENT, "5550142", "5550177"):
         assert value not in output
+
+
+def test_throttled_sns_never_reports_a_wrong_count(
+    subscribed: dict[str, str], lambda_context: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every SNS operation throttled at 30% (faults that bypass botocore's retries, as ``LOCAL_FAULTS``
+    does): each run either reports exactly the truth or fails without publishing the metric, which the alarm
+    then reads as missing data (breaching). A throttled read never turns into "healthy" or "missing"."""
+    aws.client("sns").unsubscribe(SubscriptionArn=subscribed["StaffEmailSubscription1"])
+    capsys.readouterr()
+    faults = FaultInjector(parse_faults("sns:*=0.3"), seed=11)
+    session = boto3.Session(region_name="us-east-1")
+    faults.install(session)
+    aws.use_session(session)
+    outcomes: list[str] = []
+    codes: list[str] = []
+    for _ in range(30):
+        try:
+            result = app.lambda_handler(scheduled_event(), lambda_context)
+        except ClientError as exc:
+            codes.append(exc.response["Error"]["Code"])
+            assert "UnhealthySubscriptions" not in _emf(capsys.readouterr().out)
+            outcomes.append("failed")
+            continue
+        assert result["counts"] == {
+            "confirmed": 2,
+            "pending": 0,
+            "missing": 1,
+            "unauthenticated-unsubscribe": 0,
+        }
+        assert _emf(capsys.readouterr().out)["UnhealthySubscriptions"] == 1.0
+        outcomes.append("exact")
+    assert set(outcomes) == {"failed", "exact"}
+    assert set(codes) == {"Throttled"}  # SNS's own throttling error
+    assert faults.injected["sns:ListSubscriptionsByTopic"] > 0
+    assert faults.injected["sns:GetSubscriptionAttributes"] > 0
 
 
 def test_without_a_topic_the_function_names_the_variable(
