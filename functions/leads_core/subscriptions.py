@@ -301,6 +301,7 @@ class Confirmation:
 
 
 _TOKEN = re.compile(r"^[0-9a-f]{32,1024}$")
+_SAFE_LINKS_HOST = ".safelinks.protection.outlook.com"
 _SNS_HOST = re.compile(r"^sns\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$")
 
 
@@ -308,15 +309,18 @@ def parse_confirmation(value: str, topic_arn: str) -> Confirmation:
     """The token of a ``ConfirmSubscription`` link from SNS's confirmation email, for ``topic_arn`` only.
 
     Accepts the whole link (``https://sns.<region>.amazonaws.com/?Action=ConfirmSubscription&TopicArn=...
-    &Token=...``) or just its token. Refuses anything else: another host, another action, another topic,
-    a missing or malformed token.
+    &Token=...``, also as rewritten by Safe Links or with HTML ``&amp;``) or just its token. Refuses anything
+    else: another host, another action, another topic, a missing or malformed token.
     """
-    text = value.strip()
+    text = value.strip().replace("&amp;", "&")  # a link copied from the email's HTML source
     if not text:
         raise InvalidConfirmation("empty: paste the confirmation link from the email, or its token")
     if _TOKEN.match(text):
         return Confirmation(topic_arn=topic_arn, token=text)
     parts = urlsplit(text)
+    if (parts.hostname or "").endswith(_SAFE_LINKS_HOST) and parse_qs(parts.query).get("url"):
+        # A link rewritten by the mail scanner (Microsoft Safe Links): the original is its ``url`` parameter.
+        parts = urlsplit(parse_qs(parts.query)["url"][0])
     if parts.scheme != "https" or not parts.hostname:
         raise InvalidConfirmation("not an https link and not a confirmation token")
     region = topic_arn.split(":")[3] if topic_arn.count(":") >= 5 else ""

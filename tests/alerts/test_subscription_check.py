@@ -195,6 +195,19 @@ def _link(**overrides: str) -> str:
 def test_accepts_the_emails_link_or_its_token() -> None:
     assert subs.parse_confirmation(_link(), TOPIC) == subs.Confirmation(TOPIC, TOKEN)
     assert subs.parse_confirmation(f"  {TOKEN}\n", TOPIC) == subs.Confirmation(TOPIC, TOKEN)
+    assert subs.parse_confirmation(_link().replace("&", "&amp;"), TOPIC) == subs.Confirmation(TOPIC, TOKEN)
+
+
+def test_accepts_a_link_rewritten_by_safe_links_but_checks_the_original() -> None:
+    from urllib.parse import quote
+
+    wrapped = "https://nam02.safelinks.protection.outlook.com/?url={}&data=05%7C02&reserved=0"
+    assert subs.parse_confirmation(wrapped.format(quote(_link(), safe="")), TOPIC) == subs.Confirmation(
+        TOPIC, TOKEN
+    )
+    elsewhere = quote("https://evil.example/?Action=ConfirmSubscription&Token=" + TOKEN, safe="")
+    with pytest.raises(subs.InvalidConfirmation, match="not an SNS link"):
+        subs.parse_confirmation(wrapped.format(elsewhere), TOPIC)
 
 
 @pytest.mark.parametrize(
