@@ -60,7 +60,7 @@ ENDPOINT_LISTS: tuple[EndpointList, ...] = (
 class ConfiguredEndpoint:
     source: str  # the parameter it comes from, e.g. "StaffEmails"
     protocol: str
-    endpoint: str
+    endpoint: str = field(repr=False)  # staff contact data: kept out of reprs, tracebacks and logs
 
 
 @dataclass(frozen=True)
@@ -69,8 +69,8 @@ class TopicSubscription:
 
     arn: str
     protocol: str
-    endpoint: str
-    attributes: Mapping[str, str] = field(default_factory=dict)
+    endpoint: str = field(repr=False)
+    attributes: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def pending(self) -> bool:
@@ -99,8 +99,8 @@ class TopicSubscription:
 class EndpointStatus:
     source: str
     protocol: str
-    endpoint: str  # the real endpoint: never shown or logged, see ``as_dict``
-    state: str
+    endpoint: str = field(repr=False)  # the real endpoint: never shown or logged, see ``as_dict``
+    state: str = MISSING
     filter_policy: Any = None
 
     @property

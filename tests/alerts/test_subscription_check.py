@@ -92,6 +92,7 @@ def test_each_state_from_the_topics_subscriptions() -> None:
     assert "link@x.com" not in public
     assert "5550142" not in public
     assert "l***@x.com" in public
+    assert "link@x.com" not in repr(report)  # nor in a traceback or a stray log of the objects
 
 
 def test_a_confirmed_authenticated_duplicate_wins_over_a_pending_one() -> None:
