@@ -32,6 +32,10 @@ UNAUTHENTICATED = "unauthenticated-unsubscribe"
 STATES = (CONFIRMED, PENDING, MISSING, UNAUTHENTICATED)
 UNHEALTHY_STATES = (PENDING, MISSING, UNAUTHENTICATED)
 
+# Protocols whose messages carry an unsubscribe link anyone can follow; an SMS has none (a STOP reply opts the
+# number out of all SMS of the account instead), so its ConfirmationWasAuthenticated does not matter.
+UNSUBSCRIBE_LINK_PROTOCOLS = frozenset({"email", "email-json", "http", "https"})
+
 # SNS shows a subscription that waits for confirmation (and, briefly, one being removed) without an ARN.
 _PENDING_ARN = "PendingConfirmation"
 _DELETED_ARN = "Deleted"
@@ -238,7 +242,7 @@ def _state_of(candidates: list[TopicSubscription]) -> str:
     best = _best(candidates)
     if best.pending:
         return PENDING
-    if not best.authenticated:
+    if not best.authenticated and best.protocol in UNSUBSCRIBE_LINK_PROTOCOLS:
         return UNAUTHENTICATED
     return CONFIRMED
 

@@ -74,7 +74,7 @@ def test_each_state_from_the_topics_subscriptions() -> None:
             _sub("link@x.com", PendingConfirmation="false", ConfirmationWasAuthenticated="false"),
             _sub("wait@x.com", arn="PendingConfirmation"),
             _sub("gone@x.com", arn="Deleted"),
-            _sub(PHONE, "sms", PendingConfirmation="false", ConfirmationWasAuthenticated="true"),
+            _sub(PHONE, "sms", PendingConfirmation="false", ConfirmationWasAuthenticated="false"),
             _sub("arn:aws:sqs:us-east-1:123456789012:q", "sqs", ConfirmationWasAuthenticated="true"),
         ],
     )
@@ -83,7 +83,7 @@ def test_each_state_from_the_topics_subscriptions() -> None:
         subs.UNAUTHENTICATED,
         subs.PENDING,
         subs.MISSING,
-        subs.CONFIRMED,
+        subs.CONFIRMED,  # an SMS has no unsubscribe link: how it was confirmed does not matter
     ]
     assert report.counts() == {"confirmed": 2, "pending": 1, "missing": 1, "unauthenticated-unsubscribe": 1}
     assert len(report.unhealthy) == 3
@@ -292,16 +292,15 @@ def test_healthy_subscriptions_publish_zero(
     assert emf["UnhealthySubscriptions"] == 0.0  # published on every run: missing data means "not checked"
 
 
-def test_an_unsubscribed_email_is_missing_and_counted_without_its_address(
+def test_each_unhealthy_state_is_counted_without_an_endpoint(
     subscribed: dict[str, str],
     lambda_context: Any,
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    # What a mail scanner following the unsubscribe link does.
-    aws.client("sns").unsubscribe(SubscriptionArn=subscribed["StaffEmailSubscription1"])
+    _set_moto_attributes(subscribed["StaffEmailSubscription1"], ConfirmationWasAuthenticated="false")
     _set_moto_attributes(subscribed["StaffPhoneSubscription1"], PendingConfirmation="true")
-    _set_moto_attributes(subscribed["UrgentPhoneSubscription1"], ConfirmationWasAuthenticated="false")
+    aws.client("sns").unsubscribe(SubscriptionArn=subscribed["UrgentPhoneSubscription1"])
 
     with caplog.at_level("DEBUG", logger=logger.name):
         result = app.lambda_handler(scheduled_event(), lambda_context)
@@ -316,7 +315,8 @@ def test_an_unsubscribed_email_is_missing_and_counted_without_its_address(
     assert emf["SubscriptionsMissing"] == 1.0
     assert emf["SubscriptionsPending"] == 1.0
     assert emf["SubscriptionsUnauthenticated"] == 1.0
-    assert "StaffEmails:missing" in output
+    assert "StaffEmails:unauthenticated-unsubscribe" in output
+    assert "UrgentPhones:missing" in output
     for value in (EMAIL, "alex.rivera", PHONE, URGENT, "5550142", "5550177"):
         assert value not in output
 
