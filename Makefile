@@ -80,7 +80,7 @@ checkov: install-tools
 # locked wheels for the target platform, minus what the runtime provides. --cached rebuilds only on change.
 build: install install-sam
 	$(SAM_ENV) UV=$(abspath $(UV)) $(SAM_VENV)/bin/sam build --template template.yaml --cached
-	@for fn in SubmitConsultationFunction SendAlertsFunction; do dir=.aws-sam/build/$$fn; \
+	@for fn in SubmitConsultationFunction SendAlertsFunction CheckSubscriptionsFunction; do dir=.aws-sam/build/$$fn; \
 	  test -f $$dir/leads_core/__init__.py && ls $$dir/pydantic_core/*cpython-313-aarch64-linux-gnu.so >/dev/null \
 	    && ! test -e $$dir/botocore \
 	    || { echo "build: $$dir is not an arm64/python3.13 package with leads_core and without botocore" >&2; exit 1; }; \
