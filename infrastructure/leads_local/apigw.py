@@ -236,6 +236,10 @@ class LambdaContext:
     _deadline: float = field(default=0.0, repr=False)
 
     def __post_init__(self) -> None:
+        self.start_clock()
+
+    def start_clock(self) -> None:
+        """(Re)start the ``timeout_seconds`` countdown (the local stack calls it when the invocation runs)."""
         self._deadline = time.monotonic() + self.timeout_seconds
 
     @property

@@ -494,6 +494,10 @@ class LocalStack:
 
             def invoke(event: dict[str, Any], context: Any) -> Any:
                 with self._invoke_lock:
+                    # Lambda's clock starts when a container runs the invocation, not while it waits for one.
+                    start = getattr(context, "start_clock", None)
+                    if callable(start):
+                        start()
                     return handler(event, context)
 
             return invoke
