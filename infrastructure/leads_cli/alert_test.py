@@ -2,8 +2,9 @@
 
 The alert is rendered by ``leads_core.alerts.render_alert`` from a made-up lead (id ``TEST-...``, no
 person's data, ``minimal`` detail), then marked: the subject starts with ``TEST:``, the email and SMS say it
-is a test that needs no action. It carries the same message attributes as a real alert, so subscription
-filter policies (``priority``) apply to it exactly as to a real one.
+is a test that needs no action. It carries the same message attributes as a real alert, with
+``alert_type=test`` and ``sms=send``, so subscription filter policies (``priority``, ``sms``) apply to it
+exactly as to a real one and its SMS reaches every phone subscription (the storm guard never holds it).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from leads_core import aws
-from leads_core.alerts import SMS_MAX_CHARS, SUBJECT_MAX_CHARS, Alert, render_alert
+from leads_core.alerts import SMS_MAX_CHARS, SMS_SEND, SUBJECT_MAX_CHARS, Alert, render_alert
 
 TEST_PREFIX = "TEST:"
 
@@ -61,7 +62,8 @@ def build_test_alert(urgent: bool = False, lead_id: str | None = None, clinic_na
     subject = f"{TEST_PREFIX} {alert.subject}"[:SUBJECT_MAX_CHARS]
     email = f"{notice}\n\n{alert.email}"
     sms = f"TEST alert, no action needed. Ref {lead_id}."[:SMS_MAX_CHARS]
-    return replace(alert, subject=subject, email=email, default=email, sms=sms)
+    attributes = {**alert.attributes, "alert_type": "test", "sms": SMS_SEND}
+    return replace(alert, subject=subject, email=email, default=email, sms=sms, attributes=attributes)
 
 
 def publish_test_alert(

@@ -100,6 +100,8 @@ def test_alert_holds_codes_in_attributes_and_no_person_in_subject(
         "service": "ptsd",
         "priority": "normal",
         "referral_type": "self",
+        "alert_type": "new_lead",
+        "sms": "send",
         "AWS.SNS.SMS.SMSType": "Transactional",
     }
     subject = envelope["Subject"]

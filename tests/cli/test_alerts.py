@@ -52,6 +52,8 @@ def test_alert_test_publishes_one_marked_normal_alert(
     assert attributes["lead_id"] == result["lead_id"]
     assert result["lead_id"].startswith("TEST-")
     assert set(attributes) >= {"lead_id", "location", "service", "priority", "referral_type"}
+    assert attributes["alert_type"] == "test"
+    assert attributes["sms"] == "send"  # phone subscriptions (filter sms=send) receive it
     assert "no action needed" in envelope["Message"]
     assert envelope["Subject"].endswith("| Naperville Wellness Clinic")  # CLINIC_NAME, as the alert function
 
