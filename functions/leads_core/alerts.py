@@ -342,6 +342,13 @@ def format_created(lead: Mapping[str, Any]) -> str:
     return f"{local.strftime('%a %d %b %Y')}, {hour}:{local.strftime('%M %p %Z')} ({zone_name})"
 
 
+def clock_label(epoch: float) -> str:
+    """``HH:MM`` of ``epoch`` on the clinic's clock (America/Chicago; UTC, labelled, without tz data)."""
+    zone, zone_name = _alert_zone()
+    local = datetime.fromtimestamp(epoch, tz=zone)
+    return local.strftime("%H:%M") + (" UTC" if zone_name == "UTC" else "")
+
+
 @dataclass(frozen=True)
 class _Facts:
     """The lead's fields after validation against the contract's enums (codes only, no visitor text)."""

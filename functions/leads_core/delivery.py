@@ -29,12 +29,12 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
-from leads_core import alert_store, aws, keys, notifier
+from leads_core import alert_store, aws, keys, notifier, storm
 from leads_core.alert_store import LEAD_CLAIM_CONDITION, ClaimCondition, ClaimStatus, ItemKey
 from leads_core.alerts import Alert, AlertSettings, render_alert
 from leads_core.errors import LeadsError, StorageUnavailable
@@ -59,13 +59,16 @@ class DeliveryReport:
 
 
 class DeliverySettings(AlertSettings, Protocol):
-    """What ``deliver`` needs: rendering settings plus the topic and the table."""
+    """What ``deliver`` needs: rendering settings plus the topic and the table (and the storm threshold)."""
 
     @property
     def topic_arn(self) -> str: ...
 
     @property
     def table_name(self) -> str: ...
+
+    @property
+    def alert_storm_threshold(self) -> int: ...
 
 
 def lead_id_of(lead: Mapping[str, Any]) -> str | None:
@@ -392,6 +395,7 @@ def publish_once(
     settings: PublishSettings,
     time_left: TimeLeft | None = None,
     emit_metrics: bool = True,
+    decide_sms: Callable[[list[Alert]], list[Alert]] | None = None,
 ) -> DeliveryReport:
     """Publish each job's alert to ``settings.topic_arn`` at most once, bookkept on its item in
     ``settings.table_name``; never raises for AWS errors (failed jobs are in ``failed_lead_ids``).
@@ -402,7 +406,8 @@ def publish_once(
     time left is checked: below ``CHUNK_RESERVE_SECONDS`` the remaining jobs are reported failed, unclaimed.
     ``time_left``: milliseconds left in the invocation (pass the Lambda context's
     ``get_remaining_time_in_millis``); without it the call has ``DEFAULT_BUDGET_SECONDS``. Job ids must be
-    distinct (the first of a repeated id wins).
+    distinct (the first of a repeated id wins). ``decide_sms``: called with each chunk's claimed alerts right
+    before they are published, returns them with their ``sms`` attribute decided (the storm guard).
     """
     report = DeliveryReport()
     meter = _Metrics(emit_metrics)
@@ -427,6 +432,12 @@ def publish_once(
         ]
         if not claimed:
             continue
+        if decide_sms is not None:  # storm guard (leads_core.storm): sms=send|hold per claimed alert
+            decided = decide_sms([item.job.alert for item in claimed])
+            claimed = [
+                _Claimed(replace(item.job, alert=alert), item.token)
+                for item, alert in zip(claimed, decided, strict=True)
+            ]
         outcome = _publish(settings.topic_arn, claimed, budget, report)
         published_at = time.time()
         for item in claimed:
@@ -494,7 +505,14 @@ def deliver(
                 created_epoch=_created_epoch(lead),
             )
         )
-    report = publish_once(jobs, settings=settings, time_left=time_left, emit_metrics=emit_metrics)
+    guard = settings
+
+    def decide_sms(alerts: list[Alert]) -> list[Alert]:
+        return storm.hold_sms(alerts, settings=guard)
+
+    report = publish_once(
+        jobs, settings=settings, time_left=time_left, emit_metrics=emit_metrics, decide_sms=decide_sms
+    )
     if unrendered:
         report.failed_lead_ids += unrendered
         _Metrics(emit_metrics).count("AlertFailed", len(unrendered))
