@@ -34,6 +34,7 @@ EXIT_AWS_UNREACHABLE = 5
 EXIT_INVALID_STATUS = 6
 EXIT_ACCESS_DENIED = 7
 EXIT_ABORTED = 8
+EXIT_INVALID_CONFIRMATION = 9
 
 EXIT_CODES_HELP = """\b
 Target: --local (the local stack of `make run`, AWS_PORT, default 4566) or
@@ -50,6 +51,7 @@ Exit codes:
   6  invalid status
   7  AWS refused the call (access denied)
   8  aborted: the confirmation was declined
+  9  refused: not an SNS confirmation link (or token) for this stack's topic
 """
 
 _CREDENTIAL_CODES = frozenset(
@@ -697,3 +699,6 @@ def dlq_replay(state: State, limit: int) -> None:
 
 def main() -> None:  # pragma: no cover - the console script calls cli() directly
     cli()
+
+
+from leads_cli import subscriptions as _subscriptions  # noqa: E402, F401 - registers `leads subscriptions`

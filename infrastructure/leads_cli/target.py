@@ -170,6 +170,11 @@ class Target:
             raise TargetError(f"{label} is unknown: {where} has no output {output} (or set {variable})")
         return value
 
+    def stack_parameters(self) -> dict[str, str]:
+        """The deployed stack's parameters (empty for ``--local`` and override targets)."""
+        self._stack_outputs()
+        return dict(self._parameters)
+
     def stream_arn(self) -> str | None:
         """The table's stream: the stack output, else asked of the table (the local one has no fixed name)."""
         try:

@@ -89,6 +89,33 @@ FAKE_CREDENTIALS = {
 _DROPPED_AWS_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
 
 
+# Demo alert recipients: the local stack subscribes them to the staff topic the way the template's
+# subscriptions do, and the scheduled subscription check and `leads --local subscriptions` compare with them.
+# STAFF_EMAILS / STAFF_PHONES / URGENT_PHONES in the environment replace them (an empty value: none).
+LOCAL_ENDPOINT_DEFAULTS = {
+    "STAFF_EMAILS": "frontdesk@example.com",
+    "STAFF_PHONES": "+16305550100",
+    "URGENT_PHONES": "+16305550199",
+}
+
+
+def local_endpoints(environ: Mapping[str, str]) -> dict[str, str]:
+    """Each configured list's environment variable -> its comma list, for the local stack."""
+    from leads_core.subscriptions import ENDPOINT_LISTS  # noqa: PLC0415
+
+    return {
+        entry.variable: environ.get(entry.variable, LOCAL_ENDPOINT_DEFAULTS.get(entry.variable, ""))
+        for entry in ENDPOINT_LISTS
+    }
+
+
+def endpoints_by_parameter(variables: Mapping[str, str]) -> dict[str, list[str]]:
+    """``local_endpoints`` keyed by template parameter (``StaffEmails``) with the lists split."""
+    from leads_core.subscriptions import ENDPOINT_LISTS, split_list  # noqa: PLC0415
+
+    return {entry.parameter: split_list(variables.get(entry.variable)) for entry in ENDPOINT_LISTS}
+
+
 class LocalStackError(RuntimeError):
     """The stack could not start (port in use, bad setting); the message says what to change."""
 
@@ -357,7 +384,10 @@ class LocalStack:
             aws_session_token="testing",  # noqa: S106
             region_name=cfn.LOCAL_REGION,
         )
-        self.resources = cfn.create_resources(session, prefix=self.prefix)
+        endpoints = local_endpoints({**os.environ, **self.setting_overrides})
+        self.resources = cfn.create_resources(
+            session, prefix=self.prefix, endpoints=endpoints_by_parameter(endpoints)
+        )
         sqs = session.client("sqs")
         sns = session.client("sns")
         self.inbox_queue_url = sqs.create_queue(QueueName=f"{self.prefix}-LocalInbox")["QueueUrl"]
@@ -373,6 +403,7 @@ class LocalStack:
 
         self.settings = function_settings(self.port, os.environ, self.setting_overrides)
         self.settings.update(self.resources.function_environment())
+        self.settings.update(endpoints)  # the check function's lists (joined from parameters in the template)
         self._create_captcha_secret(session)
         for name, value in self.settings.items():
             self._env.set(name, value)
@@ -486,6 +517,11 @@ class LocalStack:
         """Run every scheduled function once now (tests; the timer does it every ``schedule_seconds``)."""
         if self._scheduler is not None:
             self._scheduler.run_all_once()
+
+    def scheduled_result(self, logical_id: str) -> Any:
+        """What the last run of that scheduled function returned (``None`` before its first run)."""
+        jobs = self._scheduler.jobs if self._scheduler is not None else []
+        return next((job.last_result for job in jobs if job.logical_id == logical_id), None)
 
     def _preload_handlers(self) -> None:
         for loader in (self.submit, self.alert):

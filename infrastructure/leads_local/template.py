@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -165,6 +166,62 @@ def function_environment(function_logical_id: str) -> dict[str, Any]:
     return env
 
 
+@dataclass(frozen=True)
+class SubscriptionSlot:
+    """One ``AWS::SNS::Subscription`` of the staff topic: the list parameter and position of its endpoint."""
+
+    logical_id: str
+    parameter: str  # e.g. "StaffEmails"
+    index: int
+    protocol: str
+    attributes: dict[str, str] = field(default_factory=dict)  # FilterPolicy (JSON text), FilterPolicyScope
+
+
+def staff_subscription_slots(template: dict[str, Any] | None = None) -> list[SubscriptionSlot]:
+    """The staff topic's subscriptions as the template declares them (``Endpoint: !Select [i, !Ref List]``),
+    with their protocol and subscription attributes (filter policy and its scope), in template order."""
+    slots: list[SubscriptionSlot] = []
+    for logical_id, definition in resources_of_type("AWS::SNS::Subscription", template).items():
+        props = definition.get("Properties", {})
+        if props.get("TopicArn") != {"Ref": "StaffAlertsTopic"}:
+            continue
+        select = (
+            props.get("Endpoint", {}).get("Fn::Select") if isinstance(props.get("Endpoint"), dict) else None
+        )
+        if not select or not isinstance(select[1], dict) or "Ref" not in select[1]:
+            continue
+        attributes: dict[str, str] = {}
+        for name in ("FilterPolicy", "FilterPolicyScope", "RawMessageDelivery"):
+            if name in props and _plain(props[name]):
+                value = props[name]
+                attributes[name] = json.dumps(value) if isinstance(value, dict | list) else str(value)
+        slots.append(
+            SubscriptionSlot(
+                logical_id, str(select[1]["Ref"]), int(select[0]), str(props["Protocol"]), attributes
+            )
+        )
+    return slots
+
+
+def create_subscriptions(sns: Any, topic_arn: str, lists: Mapping[str, list[str]]) -> dict[str, str]:
+    """Subscribe the endpoints of ``lists`` (list parameter -> endpoints) to the topic as the template's slots
+    would: same protocol, same filter policy, a slot only where its list has an entry. Logical id -> ARN."""
+    created: dict[str, str] = {}
+    for slot in staff_subscription_slots():
+        endpoints = lists.get(slot.parameter, [])
+        if slot.index >= len(endpoints) or not endpoints[slot.index]:
+            continue
+        response = sns.subscribe(
+            TopicArn=topic_arn,
+            Protocol=slot.protocol,
+            Endpoint=endpoints[slot.index],
+            Attributes=slot.attributes,
+            ReturnSubscriptionArn=True,
+        )
+        created[slot.logical_id] = str(response["SubscriptionArn"])
+    return created
+
+
 @dataclass
 class LocalResources:
     """Names and ARNs of what ``create_resources`` made."""
@@ -177,6 +234,7 @@ class LocalResources:
     alert_failures_queue_arn: str
     hash_key_secret_id: str
     region: str
+    subscriptions: dict[str, str] = field(default_factory=dict)  # the staff topic's, logical id -> ARN
 
     def function_environment(self) -> dict[str, str]:
         """Environment variables the template's Globals wire to these resources."""
@@ -187,8 +245,12 @@ class LocalResources:
         }
 
 
-def create_resources(session: Any, prefix: str = "clinic-leads-local") -> LocalResources:
-    """Create the template's table, topic, queue and secret through ``session`` (a boto3 Session)."""
+def create_resources(
+    session: Any, prefix: str = "clinic-leads-local", endpoints: Mapping[str, list[str]] | None = None
+) -> LocalResources:
+    """Create the template's table, topic, queue and secret through ``session`` (a boto3 Session), and, when
+    ``endpoints`` (list parameter -> endpoints, e.g. ``{"StaffEmails": [...]}``) is given, the topic's
+    subscriptions as the template's ``AWS::SNS::Subscription`` slots define them."""
     from botocore.config import Config  # noqa: PLC0415
 
     config = Config(account_id_endpoint_mode="disabled")
@@ -221,7 +283,10 @@ def create_resources(session: Any, prefix: str = "clinic-leads-local") -> LocalR
         Name=f"{prefix}-HashKeySecret", SecretString=secrets.token_urlsafe(36)
     )["ARN"]
 
+    subscriptions = create_subscriptions(sns, topic_arn, endpoints) if endpoints else {}
+
     return LocalResources(
+        subscriptions=subscriptions,
         table_name=table_name,
         table_arn=table["TableArn"],
         stream_arn=table["LatestStreamArn"],
