@@ -418,6 +418,7 @@ class LocalStack:
             sqs,
             self.inbox_queue_url,
             self.resources.topic_arn,
+            sns_client=sns,  # reads the SMS subscriptions and the display name: `sms` as phones receive it
             lookup=moto_published_message,
             on_alert=self.on_alert,
             log=self.log,
