@@ -197,7 +197,7 @@ def test_table_topics_queue_secret_and_logs_use_the_stack_key(dev: Template) -> 
     assert props(dev, "LeadsTable")["SSESpecification"]["SSEEnabled"] is True
     assert props(dev, "LeadsTable")["SSESpecification"]["SSEType"] == "KMS"
     keys = encrypted_resources(dev)
-    assert len(keys) == 8
+    assert len(keys) == 9
     assert {name: key for name, key in keys.items() if key != DATA_KEY_ARN} == {}
 
 
@@ -383,6 +383,7 @@ def test_alarms_watch_the_service_and_notify_the_ops_topic(dev: Template) -> Non
         ("AWS/Lambda", "Throttles", alerts),
         ("AWS/Lambda", "IteratorAge", alerts),
         ("AWS/SQS", "ApproximateNumberOfMessagesVisible", queue),
+        ("AWS/SQS", "ApproximateAgeOfOldestMessage", queue),
         ("ClinicLeads", "AlertLag", json.dumps("clinic-leads")),
     }
     alarms = alarm_metrics(dev)
@@ -432,7 +433,12 @@ def test_dashboard_shows_leads_spam_urgent_lag_5xx_and_failure_queue(dev: Templa
 def test_every_log_group_has_the_configured_retention(dev: Template) -> None:
     template = effective(LogRetentionDays=30)
     groups = of_type(template, "AWS::Logs::LogGroup")
-    assert set(groups) == {"SubmitConsultationLogGroup", "SendAlertsLogGroup", "ApiAccessLogGroup"}
+    assert set(groups) == {
+        "SubmitConsultationLogGroup",
+        "SendAlertsLogGroup",
+        "ReplayAlertsLogGroup",
+        "ApiAccessLogGroup",
+    }
     assert {g["Properties"]["RetentionInDays"] for g in groups.values()} == {30}
     for function_id, group in (
         ("SubmitConsultationFunction", "SubmitConsultationLogGroup"),
