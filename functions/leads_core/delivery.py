@@ -222,6 +222,11 @@ def _retrying(operation: Callable[[], T], budget: _Budget, attempts: int) -> T:
             _sleep(delay)
 
 
+def retry_read(operation: Callable[[], T], attempts: int, time_left: TimeLeft | None = None) -> T:
+    """A read (e.g. ``load_lead``) retried with backoff and jitter on ``StorageUnavailable``."""
+    return _retrying(operation, _Budget(time_left), attempts)
+
+
 class _PendingState(StrEnum):
     PUBLISHED_UNMARKED = "published_unmarked"  # SNS accepted it; alerted_at not written yet
     LEASE_KEPT = "lease_kept"  # not published; the release failed, so the item still holds our lease

@@ -659,8 +659,12 @@ def dlq_list(state: State, limit: int) -> None:
 @click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
 @with_state
 def dlq_replay(state: State, limit: int) -> None:
-    """Re-send the failed alerts (a lead already alerted is never alerted twice)."""
-    from leads_core.dlq import replay_failures  # noqa: PLC0415
+    """Re-send the failed alerts (a lead already alerted is never alerted twice).
+
+    A message is deleted only when its records were read to the end and each lead is settled; any other
+    message stays on the queue and the output says why.
+    """
+    from leads_core.dlq import KEEP_REASONS, replay_failures  # noqa: PLC0415
 
     target = state.target()
     queue_url = target.resource("queue")
@@ -690,6 +694,10 @@ def dlq_replay(state: State, limit: int) -> None:
         f"{len(report.suppressed)} already sent before, {len(report.skipped)} not needed (erased or spam), "
         f"{len(report.failed_lead_ids)} failed again."
     )
+    if report.kept:
+        console.print(f"{len(report.kept)} message(s) kept on the queue:")
+        for message_id, reason in report.kept.items():
+            console.print(f"  {message_id}: {KEEP_REASONS.get(reason, reason)}")
     if report.unreadable_message_ids:
         console.print(
             f"{len(report.unreadable_message_ids)} message(s) could not be read back (older than 24 h?): "

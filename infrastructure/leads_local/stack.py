@@ -68,7 +68,13 @@ HONOURED_SETTINGS = (
     "POWERTOOLS_TRACE_DISABLED",
 )
 # Set by the stack from the resources it created: the environment cannot point the handlers elsewhere.
-RESOURCE_SETTINGS = ("TABLE_NAME", "TOPIC_ARN", "HASH_KEY_SECRET_ID")
+RESOURCE_SETTINGS = (
+    "TABLE_NAME",
+    "TOPIC_ARN",
+    "HASH_KEY_SECRET_ID",
+    "ALERT_FAILURES_QUEUE_URL",
+    "ALERT_STREAM_ARN",
+)
 # Public always-pass test secrets the providers document, used when a captcha provider is chosen locally.
 CAPTCHA_TEST_SECRETS = {
     "turnstile": "1x0000000000000000000000000000000AA",
