@@ -7,7 +7,11 @@ and ``backoff=True``: a message that cannot be settled yet stays on the queue, h
 outage is outlasted instead of retried into the ground. When a failed alert still waits after
 ``AlertReplayGiveUpSeconds``, the ``AlertReplayGaveUpAlarm`` (age of the queue's oldest message) tells ops.
 
-Settings: ``TOPIC_ARN``, ``TABLE_NAME``, ``ALERT_DETAIL`` as the alert function, plus
+Each run then sends the storm digests that are due (``leads_core.storm.flush_digests``: one SMS digest per
+ended 10-minute window whose texts were held; metric ``AlertStormDigests``).
+
+Settings: ``TOPIC_ARN``, ``TABLE_NAME``, ``ALERT_DETAIL``, ``ALERT_STORM_THRESHOLD`` and
+``TOPIC_DISPLAY_NAME`` as the alert function, plus
 ``ALERT_FAILURES_QUEUE_URL`` and ``ALERT_STREAM_ARN`` (for messages that do not name their stream).
 Metrics: ``AlertReplayMessages``, ``AlertReplayDeleted``, ``AlertReplayKept`` (and the delivery metrics).
 """
@@ -50,6 +54,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         time_left=context.get_remaining_time_in_millis,
         backoff=True,
     )
+    from leads_core.storm import flush_digests  # noqa: PLC0415
+
+    digests = flush_digests(settings=settings, time_left=context.get_remaining_time_in_millis)
+    if digests.published:
+        metrics.add_metric(name="AlertStormDigests", unit=MetricUnit.Count, value=len(digests.published))
     kept = Counter(report.kept.values())
     for name, value in (
         ("AlertReplayMessages", report.messages),
@@ -76,4 +85,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         "deleted": report.messages_deleted,
         "published": sorted(report.published),
         "kept": dict(report.kept),
+        "storm_digests": digests.published,
     }

@@ -378,3 +378,25 @@ def test_storm_and_digest_under_30_percent_throttling_of_every_dynamodb_and_sns_
         )
     )
     assert message["sms"].startswith(f"{len(held)} new request")
+
+
+def test_the_scheduled_replay_function_sends_the_due_digest(
+    alert_world: AlertWorld, phones: dict[str, str], lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from leads_local.apigw import LambdaContext
+    from leads_local.scheduler import scheduled_event
+    from replay_alerts import app as replay_app
+
+    alert_world.put_leads(21)
+    _alert_leads(alert_world, lambda_context)
+    alert_world.inbox(phones["staff"])
+    context = LambdaContext(function_name="clinic-leads-test-replay", timeout_seconds=60.0)
+    event = scheduled_event("arn:aws:events:us-east-1:123456789012:rule/x")
+
+    assert replay_app.lambda_handler(event, context)["storm_digests"] == []  # the window is still open
+    monkeypatch.setattr(storm, "_clock", lambda: NEXT_WINDOW)
+    assert replay_app.lambda_handler(event, context)["storm_digests"] == ["DIGEST-20261202T1420Z"]
+    assert replay_app.lambda_handler(event, context)["storm_digests"] == []
+
+    [digest] = alert_world.inbox(phones["staff"])
+    assert digest["MessageAttributes"]["alert_type"]["Value"] == "digest"

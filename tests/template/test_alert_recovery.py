@@ -46,6 +46,7 @@ def test_replay_function_has_its_own_role_with_exactly_what_the_replay_calls(dev
     assert actions(statements) == {
         "dynamodb:UpdateItem",
         "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",  # the storm digest reads the last windows (leads_core.storm)
         "dynamodb:GetRecords",
         "dynamodb:GetShardIterator",
         "sns:Publish",
