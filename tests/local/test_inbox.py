@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import boto3
+import pytest
 from leads_core.alerts import SMS_MAX_CHARS, sms_as_delivered
 from leads_local.inbox import (
     AlertInbox,
@@ -193,3 +195,59 @@ def test_inbox_shows_the_sms_as_the_phone_receives_it_per_the_topics_sms_subscri
         s["SubscriptionArn"]
         for s in sns.list_subscriptions_by_topic(TopicArn=stack.topic_arn)["Subscriptions"]
     }
+
+
+@pytest.mark.stack
+def test_local_stack_holds_storm_texts_and_shows_the_digest_as_phones_receive_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``make run`` end to end with ALERT_STORM_THRESHOLD=2: four leads in one window -> two texted, two held
+    (email only, ``sms`` null in the inbox), then the scheduled function sends one digest for the window."""
+    from leads_core import storm
+    from leads_local.stack import LocalStack
+
+    from tests.local.test_stack import _lead, _submit_json, call
+
+    window = 1_796_220_000  # a window start (multiple of 600 s)
+    monkeypatch.setattr(storm, "_clock", lambda: window + 30.0)
+    local = LocalStack(
+        port=0,
+        aws_port=0,
+        settings={"RATE_LIMIT_PER_HOUR": "1000", "ALERT_STORM_THRESHOLD": "2"},
+        schedule_seconds=0,
+        log=lambda line: None,
+    )
+    local.start()
+    try:
+        lead_ids = [_submit_json(local, _lead()).json()["id"] for _ in range(4)]
+
+        def alerts() -> list[dict[str, Any]]:
+            return list(call(f"{local.base_url}/_local/alerts").json()["alerts"])
+
+        deadline = time.monotonic() + 30
+        while len(alerts()) < 4 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        by_lead = {a["lead_id"]: a for a in alerts()}
+        assert set(by_lead) == set(lead_ids)  # every lead's email
+        texted = [a for a in by_lead.values() if a["sms"] is not None]
+        held = [a for a in by_lead.values() if a["sms"] is None]
+        assert len(texted) == 2
+        assert len(held) == 2
+        assert all(a["attributes"]["sms"] == "hold" for a in held)
+        assert all(a["sms"].startswith("Clinic leads> New consultation request") for a in texted)
+
+        monkeypatch.setattr(storm, "_clock", lambda: window + storm.WINDOW_SECONDS + 5.0)
+        local.run_scheduled_functions()
+        local.run_scheduled_functions()  # a second run sends nothing more
+        deadline = time.monotonic() + 10
+        while len(alerts()) < 5 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(0.5)
+        digests = [a for a in alerts() if a["attributes"].get("alert_type") == "digest"]
+        assert len(digests) == 1
+        assert digests[0]["sms"].startswith("Clinic leads> 2 new requests since ")
+        assert len(digests[0]["sms"]) <= SMS_MAX_CHARS
+        for lead_id in (a["lead_id"] for a in held):
+            assert lead_id in digests[0]["email"]
+    finally:
+        local.stop()
