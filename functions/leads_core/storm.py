@@ -254,13 +254,10 @@ def render_digest(
     budget = sms_budget(display_name)
     link = to_sms_text(console_url)
     clinic = to_sms_text(clinic_name)
-    options = [
-        f"{head}, not texted one by one (over {threshold} in 10 min). Each is in your email. {link}",
-        f"{head}, not texted one by one (over {threshold} in 10 min). Each is in your email. {clinic}",
-        f"{head}, not texted one by one (over {threshold} in 10 min). Each is in your email.",
-        f"{head}. Each is in your email.",
-    ]
-    sms = next((o.strip() for o in options if o.strip() and len(o.strip()) <= budget), head[:budget])
+    body = f"{head}, not texted one by one (over {threshold} in 10 min). Each is in your email."
+    options = [f"{body} {tail}" for tail in (link, clinic) if tail]
+    options += [body, f"{head}. Each is in your email."]
+    sms = next((option for option in options if len(option) <= budget), head[:budget])
 
     subject = f"SMS digest: {count} new consultation {plural} since {since}"
     clinic_ascii = to_ascii_line(clinic_name)

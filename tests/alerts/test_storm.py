@@ -400,3 +400,34 @@ def test_the_scheduled_replay_function_sends_the_due_digest(
 
     [digest] = alert_world.inbox(phones["staff"])
     assert digest["MessageAttributes"]["alert_type"]["Value"] == "digest"
+
+
+@pytest.mark.parametrize("display_name", ["", "Clinic leads", "Naperville Wellness Clinic new leads"])
+@pytest.mark.parametrize("clinic_name", ["Naperville Wellness Clinic", "Zoë’s [Care] ~ Clinic 😀", "W" * 60])
+@pytest.mark.parametrize("count", [1, 7, 12345])
+def test_digest_is_one_segment_with_the_prefix_and_an_ascii_subject(
+    display_name: str, clinic_name: str, count: int
+) -> None:
+    ids = [f"LEAD{n:06d}" for n in range(count)]
+    for console_url in ("", "https://staff.example-clinic.com/staff/#/leads?status=new&since=2026-12-02"):
+        digest = storm.render_digest(
+            WINDOW,
+            ids,
+            threshold=20,
+            clinic_name=clinic_name,
+            display_name=display_name,
+            console_url=console_url,
+        )
+        delivered = sms_as_delivered(digest.sms, display_name)
+        assert len(delivered) <= SMS_MAX_CHARS, delivered
+        assert all(c in GSM7_BASIC for c in delivered)
+        assert digest.sms.startswith(f"{count} new request{'s' if count > 1 else ''} since 08:20")
+        assert 1 <= len(digest.subject) <= 99
+        assert all(c in PRINTABLE_ASCII for c in digest.subject)
+        assert digest.attributes == {
+            "lead_id": "DIGEST-20261202T1420Z",
+            "priority": "normal",
+            "alert_type": "digest",
+            "sms": "send",
+        }
+        assert digest.to_publish_entry()["Id"] == "DIGEST-20261202T1420Z"
