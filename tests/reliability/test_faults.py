@@ -98,7 +98,8 @@ def test_throttled_writes_and_publishes_still_give_one_lead_and_one_alert_each()
     assert all(len(group) == 1 for group in by_key.values()), "a retried submission was stored twice"
     assert len(items) == DISTINCT
 
-    alert_counts = Counter(alert["lead_id"] for alert in alerts)
+    # Per-lead alerts only: a storm digest (alert_type=digest) appears when a 10-minute window ends mid-run.
+    alert_counts = Counter(a["lead_id"] for a in alerts if a["attributes"].get("alert_type") == "new_lead")
     missing = accepted_ids - set(alert_counts)
     assert not missing, (
         f"{len(missing)} leads without alert after replays {replays}; stream stats {health['stream']}; "
