@@ -16,7 +16,8 @@ Decision (``hold_sms``, per new-lead alert just before it is published, after it
   threshold (or this lead is in it already: a retry decides the same way) -> ``send``; when the window is
   full, ``ADD held_ids :id`` on condition that the window is not closed -> ``hold``; closed -> ``send``.
   String sets make every step idempotent: a retried or duplicate lead is never counted twice.
-- any DynamoDB failure (after short retries) -> ``send``: an extra text is better than a missing one.
+- any DynamoDB failure (after short retries), or any other error deciding -> ``send``: an extra text is
+  better than a missing one, and the alert itself is never held up.
 
 Digest (``flush_digests``, from a scheduled function): for each ended window with held leads, first close it
 (``closed_at``: from then on no lead is held in it, so the count is final whichever flush reads it), then
@@ -213,9 +214,7 @@ def hold_sms(alerts: Sequence[Alert], *, settings: StormSettings, now: float | N
                 threshold=settings.alert_storm_threshold,
                 now=now,
             )
-        except Exception as exc:
-            if not _is_aws_error(exc):
-                raise
+        except Exception as exc:  # AWS errors after the retries, or a bug here: never block or lose the alert
             logger.warning(
                 "storm decision failed, SMS sent",
                 extra={"lead_id": alert.lead_id, "error_code": _error_code(exc) or type(exc).__name__},

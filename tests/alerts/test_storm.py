@@ -218,6 +218,12 @@ def test_a_failing_table_texts_rather_than_holds(
     monkeypatch.setattr(aws.client("dynamodb"), "update_item", refuse)
     decided = storm.hold_sms(alerts, settings=load_settings())
     assert [a.attributes["sms"] for a in decided] == ["send", "send", "send"]
+
+    def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("a bug in the decision")
+
+    monkeypatch.setattr(storm, "decide", broken)
+    assert [a.attributes["sms"] for a in storm.hold_sms(alerts, settings=load_settings())] == ["send"] * 3
     test_alert = Alert("TEST-1", "s", "e", "t", "e", {"alert_type": "test"})
     assert storm.hold_sms([test_alert], settings=load_settings()) == [test_alert]  # only new-lead alerts
 
