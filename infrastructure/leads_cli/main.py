@@ -335,9 +335,9 @@ def _status_filter(value: str | None) -> str | None:
 def _core_logs_on_stderr() -> Iterator[None]:
     """The alert path's log lines (ids and codes) go to stderr while a command runs: stdout stays the
     command's own output (``--json`` must parse)."""
-    from leads_core.observability import logger  # noqa: PLC0415
-
     import logging  # noqa: PLC0415
+
+    from leads_core.observability import logger  # noqa: PLC0415
 
     handler = logger.registered_handler
     if not isinstance(handler, logging.StreamHandler):
