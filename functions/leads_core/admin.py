@@ -42,7 +42,18 @@ ENTITY_AUDIT = "audit"
 
 # Attributes that are bookkeeping, not the lead: never shown or exported.
 INTERNAL_ATTRIBUTES = frozenset(
-    {"pk", "sk", "entity", "email_hash", "phone_hash", "source_hash", "alert_lease_until", "attribution"}
+    {
+        "pk",
+        "sk",
+        "entity",
+        "email_hash",
+        "phone_hash",
+        "source_hash",
+        "alert_lease_until",
+        "alert_attempt",
+        "alert_attempts",
+        "attribution",
+    }
 )
 
 # ``leads show`` prints these first, always (``None`` when the lead has no value).

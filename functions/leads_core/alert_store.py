@@ -52,8 +52,8 @@ class ClaimCondition:
     """An extra condition the item must meet to be alerted (ANDed to the claim's own).
 
     ``expression`` uses its own ``#name`` / ``:value`` placeholders (avoid ``:now``, ``:token``, ``:until``,
-    ``:one``); ``values`` are in DynamoDB's wire shape (``{":lead": {"S": "lead"}}``). When the condition is
-    false the claim answers ``NOT_ALERTABLE`` (or ``MISSING`` when the item does not exist).
+    ``:one``, ``:expires``); ``values`` are in DynamoDB's wire shape (``{":lead": {"S": "lead"}}``). When the
+    condition is false the claim answers ``NOT_ALERTABLE`` (or ``MISSING`` when the item does not exist).
     """
 
     expression: str
@@ -142,10 +142,12 @@ def claim_item(
     lease_seconds: int = LEASE_SECONDS,
     condition: ClaimCondition | None = None,
     now: int | None = None,
+    expires_at: int | None = None,
 ) -> ClaimResult:
     """Take the alert lease on the item at ``key`` for ``lease_seconds`` as attempt ``token``.
 
-    Without ``condition`` the claim creates the item when it does not exist (e.g. a digest window's item).
+    Without ``condition`` the claim creates the item when it does not exist (e.g. a digest window's item);
+    ``expires_at`` (epoch seconds, the table's TTL attribute) is then set unless the item has one already.
     Raises ``StorageUnavailable`` when DynamoDB fails or throttles.
     """
     now = _now() if now is None else now
@@ -158,13 +160,17 @@ def claim_item(
         ":one": {"N": "1"},
     }
     names: dict[str, str] = {}
+    update = "SET alert_lease_until = :until, alert_attempt = :token"
+    if expires_at is not None:
+        update += ", expires_at = if_not_exists(expires_at, :expires)"
+        values[":expires"] = {"N": str(expires_at)}
     if condition is not None:
         values.update(condition.values)
         names.update(condition.names)
     request: dict[str, Any] = {
         "TableName": _table(table_name),
         "Key": dict(key),
-        "UpdateExpression": "SET alert_lease_until = :until, alert_attempt = :token ADD alert_attempts :one",
+        "UpdateExpression": update + " ADD alert_attempts :one",
         "ConditionExpression": expression,
         "ExpressionAttributeValues": values,
         "ReturnValues": "UPDATED_OLD",

@@ -158,12 +158,15 @@ class AlertJob:
     is the job's id (unique in one call, ``[A-Za-z0-9_-]{1,80}``: it is the PublishBatch entry id).
     ``claim_condition``: what else the item must satisfy to be alerted (``alert_store.LEAD_CLAIM_CONDITION``).
     ``created_epoch``: when the thing alerted about happened (for ``AlertLag``), if known.
+    ``expires_at``: TTL (epoch seconds) for an item the claim creates (a digest window, a test alert); an
+    existing item's ``expires_at`` is kept.
     """
 
     key: ItemKey
     alert: Alert
     claim_condition: ClaimCondition | None = None
     created_epoch: float | None = None
+    expires_at: int | None = None
 
     @property
     def job_id(self) -> str:
@@ -336,6 +339,7 @@ def _claim(
                 token=token,
                 lease_seconds=lease,
                 condition=job.claim_condition,
+                expires_at=job.expires_at,
             ),
             budget,
             CLAIM_ATTEMPTS,

@@ -364,7 +364,7 @@ def test_a_digest_style_job_on_its_own_item_goes_out_once(alert_world: AlertWorl
         default="3 new requests since 06:10",
         attributes={"lead_id": "DIGEST-202612020610", "alert_type": "digest"},
     )
-    jobs = [delivery.AlertJob(key=key, alert=alert)]
+    jobs = [delivery.AlertJob(key=key, alert=alert, expires_at=1_900_000_000)]
 
     first = delivery.publish_once(jobs, settings=settings)
     second = delivery.publish_once(jobs, settings=settings)
@@ -372,3 +372,6 @@ def test_a_digest_style_job_on_its_own_item_goes_out_once(alert_world: AlertWorl
     assert list(first.published) == ["DIGEST-202612020610"]
     assert second.suppressed == ["DIGEST-202612020610"]
     assert _alert_counts(alert_world) == {"DIGEST-202612020610": 1}
+    item = aws.client("dynamodb").get_item(TableName=alert_world.resources.table_name, Key=key)["Item"]
+    assert item["expires_at"] == {"N": "1900000000"}  # the item the claim created expires
+    assert "alerted_at" in item

@@ -178,3 +178,18 @@ def test_dlq_replay_keeps_a_message_whose_records_are_not_readable_yet_and_says_
     assert leads.json("dlq", "list")["count"] == 1
     # The lead that was read is alerted meanwhile, once, though the message stays.
     assert [e["MessageAttributes"]["lead_id"]["Value"] for e in inbox()] == [lead_id]
+
+
+def test_alert_test_goes_through_the_exactly_once_path_and_its_ledger_item_expires(
+    leads: Cli, stack: Any, inbox: Callable[[], list[dict[str, Any]]]
+) -> None:
+    result = leads.json("alert-test")  # the alert path's log lines stay off stdout
+
+    (envelope,) = inbox()
+    assert envelope["MessageAttributes"]["lead_id"]["Value"] == result["lead_id"]
+    item = aws.client("dynamodb").get_item(
+        TableName=stack.table_name,
+        Key={"pk": {"S": f"ALERTTEST#{result['lead_id']}"}, "sk": {"S": "ALERTTEST"}},
+    )["Item"]
+    assert item["alert_message_id"]["S"] == result["message_id"]
+    assert "expires_at" in item
