@@ -51,6 +51,8 @@ INTERNAL_ATTRIBUTES = frozenset(
         "source_hash",
         "dedupe_hash",
         "alert_lease_until",
+        "alert_attempt",
+        "alert_attempts",
         "attribution",
     }
 )

@@ -1,15 +1,32 @@
-"""Exactly-once alert bookkeeping on the lead item (docs/architecture.md, "Exactly-once alerts").
+"""Exactly-once alert bookkeeping on a table item (docs/alerts.md, "Exactly once: how and what can still go
+wrong").
 
-``claim`` takes a 60 s lease with one conditional ``UpdateItem``: the lead must exist, must not be spam, must
-not have been alerted (``alerted_at``) and must not hold a live lease. ``mark_sent`` records ``alerted_at``
-and the SNS message id and drops the lease; ``release`` drops the lease after a failed publish so a retry can
-claim again. A crash between claim and publish leaves a lease that simply expires.
+Works on ANY item key (a lead ``LEAD#<id>``, a digest window, a test alert): the item is the alert's ledger.
+
+- ``claim_item`` takes the alert lease with one conditional ``UpdateItem``: not alerted yet (``alerted_at``),
+  no live lease of another attempt, plus the caller's own condition (a lead: it exists, is a lead, not spam).
+  It records the attempt: ``alert_attempt`` (a random token of this attempt) and ``alert_attempts`` (a count).
+  The lease runs until the claiming invocation is surely over (its remaining time plus a margin), so a lease
+  expires only after the attempt that took it can no longer write anything. A claim that finds the expired
+  lease of an earlier attempt still claims (the earlier attempt may have died before publishing: a lost alert
+  is worse than a double one) and says so (``ClaimResult.reopened``).
+- ``mark_item`` records ``alerted_at`` and the SNS message id and drops the lease and the attempt.
+- ``release_item`` drops the lease and the attempt after a failed publish, only while the lease is still this
+  attempt's, so a retry can claim at once.
+
+Errors: every AWS failure (throttling included) raises ``StorageUnavailable``; ``leads_core.delivery`` retries
+with backoff within the invocation's time. A retried call that had in fact been applied is harmless: the claim
+accepts this attempt's own token, the mark and the release are no-ops the second time.
+
+``claim`` / ``mark_sent`` / ``release`` are the lead-key forms used by tests and older callers.
 """
 
 from __future__ import annotations
 
+import secrets
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -18,11 +35,37 @@ from leads_core import aws, keys
 from leads_core.errors import StorageUnavailable
 from leads_core.observability import logger
 
-LEASE_SECONDS = 60
+LEASE_SECONDS = 60  # the lease of a claim that names no time budget (the lead-key helpers below)
 
-_CLAIM_CONDITION = (
-    "attribute_exists(#pk) AND #entity = :lead AND #status <> :spam AND attribute_not_exists(alerted_at) "
-    "AND (attribute_not_exists(alert_lease_until) OR alert_lease_until < :now)"
+ItemKey = Mapping[
+    str, Mapping[str, str]
+]  # a table key in DynamoDB's wire shape: {"pk": {"S": ...}, "sk": ...}
+
+_BASE_CONDITION = (
+    "attribute_not_exists(alerted_at) AND "
+    "(attribute_not_exists(alert_lease_until) OR alert_lease_until < :now OR alert_attempt = :token)"
+)
+
+
+@dataclass(frozen=True)
+class ClaimCondition:
+    """An extra condition the item must meet to be alerted (ANDed to the claim's own).
+
+    ``expression`` uses its own ``#name`` / ``:value`` placeholders (avoid ``:now``, ``:token``, ``:until``,
+    ``:one``, ``:expires``); ``values`` are in DynamoDB's wire shape (``{":lead": {"S": "lead"}}``). When the
+    condition is false the claim answers ``NOT_ALERTABLE`` (or ``MISSING`` when the item does not exist).
+    """
+
+    expression: str
+    names: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+# A lead is alerted only while it exists, is a lead and is not spam.
+LEAD_CLAIM_CONDITION = ClaimCondition(
+    expression="attribute_exists(#pk) AND #entity = :lead AND #status <> :spam",
+    names={"#pk": keys.PK, "#entity": "entity", "#status": "status"},
+    values={":lead": {"S": keys.ENTITY_LEAD}, ":spam": {"S": "spam"}},
 )
 
 
@@ -31,16 +74,24 @@ class ClaimStatus(StrEnum):
     ALREADY_ALERTED = "already_alerted"
     LEASED_ELSEWHERE = "leased_elsewhere"
     MISSING = "missing"
-    NOT_ALERTABLE = "not_alertable"  # the item is spam (or not a lead): never alert
+    NOT_ALERTABLE = "not_alertable"  # the claim condition is false (a lead: spam or not a lead): never alert
 
 
 @dataclass(frozen=True)
 class ClaimResult:
     status: ClaimStatus
+    token: str = ""
+    # CLAIMED over the expired lease of an earlier attempt that neither marked nor released: its outcome is
+    # unknown (it may have died before publishing, or between SNS accepting and the mark).
+    reopened: bool = False
 
     @property
     def claimed(self) -> bool:
         return self.status is ClaimStatus.CLAIMED
+
+
+def new_token() -> str:
+    return secrets.token_hex(8)
 
 
 def _now() -> int:
@@ -58,18 +109,21 @@ def _is_client_error(exc: Exception) -> bool:
     return isinstance(exc, ClientError | BotoCoreError)
 
 
-def _why_not_claimed(old: dict[str, Any] | None, now: int) -> ClaimStatus:
+def _why_not_claimed(
+    old: Mapping[str, Any] | None, now: int, token: str, condition: ClaimCondition | None
+) -> ClaimStatus:
+    """Why the claim's condition failed, from the item as the condition saw it."""
     if not old:
         return ClaimStatus.MISSING
     if "alerted_at" in old:
         return ClaimStatus.ALREADY_ALERTED
-    if old.get("entity", {}).get("S") != keys.ENTITY_LEAD or old.get("status", {}).get("S") == "spam":
-        return ClaimStatus.NOT_ALERTABLE
     lease = old.get("alert_lease_until", {}).get("N")
-    if lease is not None and int(lease) >= now:
+    mine = old.get("alert_attempt", {}).get("S") == token
+    if lease is not None and int(lease) >= now and not mine:
         return ClaimStatus.LEASED_ELSEWHERE
-    # The condition failed for a reason the old image no longer shows (a concurrent writer): try later.
-    return ClaimStatus.LEASED_ELSEWHERE
+    if condition is not None:
+        return ClaimStatus.NOT_ALERTABLE
+    return ClaimStatus.LEASED_ELSEWHERE  # cannot happen without an extra condition: retry later, never drop
 
 
 def _table(table_name: str | None) -> str:
@@ -80,65 +134,141 @@ def _table(table_name: str | None) -> str:
     return load_settings().table_name
 
 
-def claim(lead_id: str, *, table_name: str | None = None, now: int | None = None) -> ClaimResult:
-    """Take the alert lease on ``lead_id``; raise ``StorageUnavailable`` when DynamoDB fails or throttles."""
+def claim_item(
+    key: ItemKey,
+    *,
+    table_name: str | None = None,
+    token: str | None = None,
+    lease_seconds: int = LEASE_SECONDS,
+    condition: ClaimCondition | None = None,
+    now: int | None = None,
+    expires_at: int | None = None,
+) -> ClaimResult:
+    """Take the alert lease on the item at ``key`` for ``lease_seconds`` as attempt ``token``.
+
+    Without ``condition`` the claim creates the item when it does not exist (e.g. a digest window's item);
+    ``expires_at`` (epoch seconds, the table's TTL attribute) is then set unless the item has one already.
+    Raises ``StorageUnavailable`` when DynamoDB fails or throttles.
+    """
     now = _now() if now is None else now
+    token = token or new_token()
+    expression = _BASE_CONDITION + (f" AND ({condition.expression})" if condition else "")
+    values: dict[str, Any] = {
+        ":until": {"N": str(now + max(1, lease_seconds))},
+        ":now": {"N": str(now)},
+        ":token": {"S": token},
+        ":one": {"N": "1"},
+    }
+    names: dict[str, str] = {}
+    update = "SET alert_lease_until = :until, alert_attempt = :token"
+    if expires_at is not None:
+        update += ", expires_at = if_not_exists(expires_at, :expires)"
+        values[":expires"] = {"N": str(expires_at)}
+    if condition is not None:
+        values.update(condition.values)
+        names.update(condition.names)
+    request: dict[str, Any] = {
+        "TableName": _table(table_name),
+        "Key": dict(key),
+        "UpdateExpression": update + " ADD alert_attempts :one",
+        "ConditionExpression": expression,
+        "ExpressionAttributeValues": values,
+        "ReturnValues": "UPDATED_OLD",
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+    if names:
+        request["ExpressionAttributeNames"] = names
     try:
-        aws.client("dynamodb").update_item(
-            TableName=_table(table_name),
-            Key=keys.lead_key(lead_id),
-            UpdateExpression="SET alert_lease_until = :until",
-            ConditionExpression=_CLAIM_CONDITION,
-            ExpressionAttributeNames={"#pk": keys.PK, "#entity": "entity", "#status": "status"},
-            ExpressionAttributeValues={
-                ":until": {"N": str(now + LEASE_SECONDS)},
-                ":now": {"N": str(now)},
-                ":lead": {"S": keys.ENTITY_LEAD},
-                ":spam": {"S": "spam"},
-            },
-            ReturnValues="NONE",
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )
+        response = aws.client("dynamodb").update_item(**request)
     except Exception as exc:
         if _error_code(exc) == "ConditionalCheckFailedException":
             old = getattr(exc, "response", {}).get("Item")
-            return ClaimResult(_why_not_claimed(old, now))
+            return ClaimResult(_why_not_claimed(old, now, token, condition), token)
         if _is_client_error(exc):
-            logger.warning("alert claim failed", extra={"lead_id": lead_id, "error_code": _error_code(exc)})
+            logger.warning("alert claim failed", extra={"error_code": _error_code(exc) or type(exc).__name__})
             raise StorageUnavailable() from exc
         raise
-    return ClaimResult(ClaimStatus.CLAIMED)
+    old_values = response.get("Attributes") or {}
+    earlier = old_values.get("alert_attempt", {}).get("S")
+    reopened = bool(earlier) and earlier != token and "alert_lease_until" in old_values
+    return ClaimResult(ClaimStatus.CLAIMED, token, reopened)
 
 
-def mark_sent(
-    lead_id: str, message_id: str, *, table_name: str | None = None, now: datetime | None = None
+def mark_item(
+    key: ItemKey, message_id: str, *, table_name: str | None = None, now: datetime | None = None
 ) -> None:
-    """Record the published alert (``alerted_at``, ``alert_message_id``) and drop the lease."""
+    """Record the published alert (``alerted_at``, ``alert_message_id``) and drop the lease and the attempt.
+
+    A no-op when the item is gone (erased while the alert was in flight) or was marked already.
+    """
     sent_at = (now or datetime.now(UTC)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     try:
         aws.client("dynamodb").update_item(
             TableName=_table(table_name),
-            Key=keys.lead_key(lead_id),
-            UpdateExpression="SET alerted_at = :sent, alert_message_id = :message REMOVE alert_lease_until",
-            ConditionExpression="attribute_exists(#pk)",
+            Key=dict(key),
+            UpdateExpression=(
+                "SET alerted_at = :sent, alert_message_id = :message REMOVE alert_lease_until, alert_attempt"
+            ),
+            ConditionExpression="attribute_exists(#pk) AND attribute_not_exists(alerted_at)",
             ExpressionAttributeNames={"#pk": keys.PK},
             ExpressionAttributeValues={":sent": {"S": sent_at}, ":message": {"S": message_id}},
         )
     except Exception as exc:
         if _error_code(exc) == "ConditionalCheckFailedException":
-            return  # erased while the alert was in flight: nothing left to mark
+            return
         if _is_client_error(exc):
             raise StorageUnavailable() from exc
         raise
 
 
+def release_item(key: ItemKey, token: str, *, table_name: str | None = None) -> None:
+    """Drop this attempt's lease after a failed publish; raise ``StorageUnavailable`` (the caller retries)."""
+    try:
+        aws.client("dynamodb").update_item(
+            TableName=_table(table_name),
+            Key=dict(key),
+            UpdateExpression="REMOVE alert_lease_until, alert_attempt",
+            ConditionExpression=(
+                "attribute_exists(#pk) AND attribute_not_exists(alerted_at) AND alert_attempt = :token"
+            ),
+            ExpressionAttributeNames={"#pk": keys.PK},
+            ExpressionAttributeValues={":token": {"S": token}},
+        )
+    except Exception as exc:
+        if _error_code(exc) == "ConditionalCheckFailedException":
+            return  # marked, erased, or another attempt holds it now
+        if _is_client_error(exc):
+            logger.warning("alert lease release failed", extra={"error_code": _error_code(exc)})
+            raise StorageUnavailable() from exc
+        raise
+
+
+# ---------------------------------------------------------------------------------------- lead-key helpers
+
+
+def claim(
+    lead_id: str, *, table_name: str | None = None, now: int | None = None, token: str | None = None
+) -> ClaimResult:
+    """Take a ``LEASE_SECONDS`` lease on lead ``lead_id``; raise ``StorageUnavailable`` on AWS errors."""
+    return claim_item(
+        keys.lead_key(lead_id), table_name=table_name, token=token, condition=LEAD_CLAIM_CONDITION, now=now
+    )
+
+
+def mark_sent(
+    lead_id: str, message_id: str, *, table_name: str | None = None, now: datetime | None = None
+) -> None:
+    """Record the lead's published alert; raise ``StorageUnavailable`` on AWS errors."""
+    mark_item(keys.lead_key(lead_id), message_id, table_name=table_name, now=now)
+
+
 def release(lead_id: str, *, table_name: str | None = None) -> None:
-    """Drop the lease after a failed publish (best effort: an unreleased lease expires by itself)."""
+    """Drop any lease the lead holds (best effort; for tools and tests, the alert path uses release_item)."""
     try:
         aws.client("dynamodb").update_item(
             TableName=_table(table_name),
             Key=keys.lead_key(lead_id),
-            UpdateExpression="REMOVE alert_lease_until",
+            UpdateExpression="REMOVE alert_lease_until, alert_attempt",
             ConditionExpression="attribute_exists(#pk) AND attribute_not_exists(alerted_at)",
             ExpressionAttributeNames={"#pk": keys.PK},
         )
@@ -146,8 +276,6 @@ def release(lead_id: str, *, table_name: str | None = None) -> None:
         if _error_code(exc) == "ConditionalCheckFailedException":
             return
         if _is_client_error(exc):
-            logger.warning(
-                "alert lease release failed", extra={"lead_id": lead_id, "error_code": _error_code(exc)}
-            )
+            logger.warning("alert lease release failed", extra={"error_code": _error_code(exc)})
             return
         raise

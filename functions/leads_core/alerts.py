@@ -6,7 +6,10 @@ every visitor value may be hostile (line breaks, control and bidi characters, em
 messages). Rules (contract 2.5):
 
 - ``subject``: printable ASCII only (0x20-0x7E), 1-99 characters, no line breaks, never a person's name.
-- ``sms``: one segment: at most 160 characters, every one in the GSM 03.38 *basic* alphabet. Visitor text is
+- ``sms``: one segment *as the phone receives it*: SNS puts the topic's display name and ``"> "`` in front of
+  every SMS from a topic (``Clinic leads> ``), so that prefix plus our text is at most 160 characters, every
+  one in the GSM 03.38 *basic* alphabet (the display name comes from the ``TOPIC_DISPLAY_NAME`` setting, the
+  same value as the template's ``StaffAlertsTopic`` ``DisplayName``). Visitor text is
   transliterated to plain ASCII (José -> Jose, ß -> ss, curly quotes -> straight); the ASCII characters that
   are not GSM basic are replaced (``[ {`` -> ``(``, ``] }`` -> ``)``, ``| \\`` -> ``/``, ``~`` -> ``-``, the
   backtick -> ``'``) or dropped (``^``); names are shortened until it fits.
@@ -14,7 +17,10 @@ messages). Rules (contract 2.5):
   and time), ``contact`` (adds first name, last initial and the callback phone or email), ``full`` (the email
   part only adds full name, message, provider and attribution). The SMS never carries more than ``contact``
   and never the message text.
-- Message attributes hold codes only: ``lead_id``, ``location``, ``service``, ``priority``, ``referral_type``.
+- Message attributes hold codes only: ``lead_id``, ``location``, ``service``, ``priority``, ``referral_type``,
+  ``alert_type`` (``new_lead`` | ``escalation`` | ``digest`` | ``test``) and the code-only ``sms`` (``send`` |
+  ``hold``): the phone subscriptions' filter policies require ``sms=send``, which is how the storm guard
+  (``leads_core.storm``) keeps a lead's SMS back while its email still goes out.
 
 ``default`` (what SQS, HTTPS and Lambda subscribers receive) is the email text.
 """
@@ -35,6 +41,12 @@ AlertDetailLevel = Literal["minimal", "contact", "full"]
 Priority = Literal["urgent", "normal"]
 
 SMS_MAX_CHARS = 160
+# The template's StaffAlertsTopic DisplayName: SNS sends "<DisplayName>> <text>" to SMS subscribers.
+DEFAULT_TOPIC_DISPLAY_NAME = "Clinic leads"
+AlertType = Literal["new_lead", "escalation", "digest", "test"]
+ALERT_TYPES: tuple[str, ...] = ("new_lead", "escalation", "digest", "test")
+SMS_SEND = "send"
+SMS_HOLD = "hold"
 SUBJECT_MAX_CHARS = 99
 MESSAGE_MAX_CHARS = 2000
 ALERT_TIMEZONE = "America/Chicago"
@@ -137,7 +149,11 @@ URGENT_REASON_LABELS = {
 
 
 class AlertSettings(Protocol):
-    """What rendering needs from ``leads_core.settings.Settings``."""
+    """What rendering needs from ``leads_core.settings.Settings``.
+
+    ``topic_display_name`` is read when the object has it (``Settings`` does) and is the template's
+    ``DisplayName`` otherwise, so light settings objects (tests, ``leads alert-test``) need not carry it.
+    """
 
     @property
     def clinic_name(self) -> str: ...
@@ -162,10 +178,15 @@ class Alert:
         return json.dumps({"default": self.default, "email": self.email, "sms": self.sms}, ensure_ascii=False)
 
     def to_publish_entry(self) -> dict[str, Any]:
-        """One ``PublishBatchRequestEntries`` item (``Id`` is the lead id)."""
+        """One ``PublishBatchRequestEntries`` item (``Id`` is the lead id).
+
+        An alert without an ``sms`` attribute is published with ``sms=send``: the phone subscriptions'
+        filter policies match ``sms=send`` only, so a missing attribute would silently keep it off phones.
+        """
         attributes: dict[str, dict[str, str]] = {
             name: {"DataType": "String", "StringValue": value} for name, value in self.attributes.items()
         }
+        attributes.setdefault("sms", {"DataType": "String", "StringValue": SMS_SEND})
         # Staff alerts are time-critical: SNS delivers Transactional SMS with the highest reliability.
         attributes["AWS.SNS.SMS.SMSType"] = {"DataType": "String", "StringValue": "Transactional"}
         return {
@@ -175,6 +196,29 @@ class Alert:
             "Subject": self.subject,
             "MessageAttributes": attributes,
         }
+
+
+# --------------------------------------------------------------------------------------------- SMS budget
+
+
+def sms_prefix(display_name: str) -> str:
+    """What SNS puts before every SMS of a topic with this display name (nothing without one)."""
+    return f"{display_name}> " if display_name else ""
+
+
+def sms_as_delivered(sms: str, display_name: str = DEFAULT_TOPIC_DISPLAY_NAME) -> str:
+    """The SMS as the phone receives it from a topic with ``display_name``."""
+    return sms_prefix(display_name) + sms
+
+
+def sms_budget(display_name: str = DEFAULT_TOPIC_DISPLAY_NAME) -> int:
+    """Characters left for our own text in one GSM-7 segment once SNS added the display-name prefix."""
+    return SMS_MAX_CHARS - len(sms_prefix(display_name))
+
+
+def display_name_of(settings: object) -> str:
+    value = getattr(settings, "topic_display_name", DEFAULT_TOPIC_DISPLAY_NAME)
+    return value if isinstance(value, str) else DEFAULT_TOPIC_DISPLAY_NAME
 
 
 # --------------------------------------------------------------------------------------------- text cleaning
@@ -298,6 +342,13 @@ def format_created(lead: Mapping[str, Any]) -> str:
     return f"{local.strftime('%a %d %b %Y')}, {hour}:{local.strftime('%M %p %Z')} ({zone_name})"
 
 
+def clock_label(epoch: float) -> str:
+    """``HH:MM`` of ``epoch`` on the clinic's clock (America/Chicago; UTC, labelled, without tz data)."""
+    zone, zone_name = _alert_zone()
+    local = datetime.fromtimestamp(epoch, tz=zone)
+    return local.strftime("%H:%M") + (" UTC" if zone_name == "UTC" else "")
+
+
 @dataclass(frozen=True)
 class _Facts:
     """The lead's fields after validation against the contract's enums (codes only, no visitor text)."""
@@ -381,8 +432,13 @@ def _sms_name(lead: Mapping[str, Any], first_limit: int | None) -> str:
     return " ".join(parts)
 
 
-def render_sms(lead: Mapping[str, Any], facts: _Facts, detail: str, clinic_name: str) -> str:
-    """One GSM-7 segment. Never more than ``contact`` detail, never the message text."""
+def render_sms(
+    lead: Mapping[str, Any], facts: _Facts, detail: str, clinic_name: str, budget: int = SMS_MAX_CHARS
+) -> str:
+    """At most ``budget`` GSM-7 characters (one segment once SNS adds its display-name prefix).
+
+    Never more than ``contact`` detail, never the message text.
+    """
     head = "URGENT - may be in crisis, call now" if facts.priority == "urgent" else "New consultation request"
     when = BEST_TIME_LABELS[facts.best_time]
     what = f"{SERVICE_LABELS[facts.service]}, {location_label(facts.location)}"
@@ -420,10 +476,10 @@ def render_sms(lead: Mapping[str, Any], facts: _Facts, detail: str, clinic_name:
         for with_clinic in (True, False):
             for limit in name_limits:
                 candidate = compose(limit, with_clinic, with_callback)
-                if len(candidate) <= SMS_MAX_CHARS:
+                if len(candidate) <= budget:
                     return candidate
-    # Unreachable with sane ids and slugs; still never more than one segment.
-    return compose(0, False, False)[:SMS_MAX_CHARS]
+    # Unreachable with sane ids, slugs and display names; still never more than one segment.
+    return compose(0, False, False)[:budget]
 
 
 # --------------------------------------------------------------------------------------------- email
@@ -542,11 +598,12 @@ def render_alert(lead: Mapping[str, Any], settings: AlertSettings) -> Alert:
     detail = settings.alert_detail if settings.alert_detail in {"minimal", "contact", "full"} else "minimal"
     facts = _facts(lead)
     email = render_email(lead, facts, detail, settings.clinic_name)
+    budget = sms_budget(display_name_of(settings))
     return Alert(
         lead_id=facts.lead_id,
         subject=render_subject(facts, settings.clinic_name),
         email=email,
-        sms=render_sms(lead, facts, detail, settings.clinic_name),
+        sms=render_sms(lead, facts, detail, settings.clinic_name, budget),
         default=email,
         attributes={
             "lead_id": facts.lead_id,
@@ -554,6 +611,8 @@ def render_alert(lead: Mapping[str, Any], settings: AlertSettings) -> Alert:
             "service": facts.service,
             "priority": facts.priority,
             "referral_type": facts.referral_type,
+            "alert_type": "new_lead",
+            "sms": SMS_SEND,
         },
         priority=facts.priority,
     )
@@ -563,5 +622,7 @@ def is_valid_subject(subject: str) -> bool:
     return 1 <= len(subject) <= SUBJECT_MAX_CHARS and all(c in PRINTABLE_ASCII for c in subject)
 
 
-def is_single_gsm7_segment(sms: str) -> bool:
-    return 1 <= len(sms) <= SMS_MAX_CHARS and all(c in GSM7_BASIC for c in sms)
+def is_single_gsm7_segment(sms: str, display_name: str = DEFAULT_TOPIC_DISPLAY_NAME) -> bool:
+    """``sms`` is one GSM-7 segment as delivered by a topic with ``display_name`` (its prefix included)."""
+    delivered = sms_as_delivered(sms, display_name)
+    return bool(sms) and len(delivered) <= SMS_MAX_CHARS and all(c in GSM7_BASIC for c in delivered)

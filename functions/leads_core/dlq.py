@@ -13,9 +13,12 @@ on-failure destination, not the stream records themselves::
 ``replay_failures`` reads those records back from the stream (``GetShardIterator AT_SEQUENCE_NUMBER`` then
 ``GetRecords`` up to ``endSequenceNumber``), keeps the ones the alert function would alert on, loads each
 lead's *current* item and hands them to ``delivery.deliver`` (so a lead already alerted is suppressed: at most
-once). A message is deleted only when every lead in it is settled: alerted (now or before) or permanently
-nothing to alert (erased lead, spam, a malformed record). Otherwise it is made visible again for the next
-replay.
+once). A message is deleted only when the read reached its ``endSequenceNumber`` and every lead in it is
+settled: alerted (now or before) or permanently nothing to alert (erased lead, spam, a malformed record).
+Otherwise it is kept, and ``ReplayReport.kept`` says why (``KEEP_REASONS``). The CLI (``leads dlq replay``)
+makes kept messages visible again at once; the scheduled ``ReplayAlertsFunction``
+(``functions/replay_alerts``) spaces its retries out instead (``backoff_seconds``): a leftover lease or a
+short outage is outlasted, not retried into the ground.
 
 Stream records are kept 24 hours: a message older than that can no longer be read back (``unreadable``); it is
 left on the queue and its lead ids have to be found another way (``leads list --status new``).
@@ -32,6 +35,7 @@ from leads_core import aws
 from leads_core.delivery import (
     DeliverySettings,
     MalformedStreamRecord,
+    TimeLeft,
     deliver,
     lead_from_stream_record,
     lead_id_of,
@@ -43,8 +47,21 @@ from leads_core.observability import logger
 _RECEIVE_BATCH = 10
 _REPLAY_VISIBILITY_SECONDS = 120
 _PEEK_VISIBILITY_SECONDS = 30
-_MAX_PAGES = 100
-_MAX_EMPTY_PAGES = 5
+_MAX_PAGES = 100  # GetRecords pages per message (empty pages included: an open shard may answer empty first)
+_READ_ATTEMPTS = 5  # GetItem of a lead, with backoff
+_MIN_SECONDS_PER_MESSAGE = 5.0  # the scheduled replay takes no new message with less time left
+BACKOFF_BASE_SECONDS = 60
+BACKOFF_MAX_SECONDS = 900
+
+# Why a message stays on the queue (ReplayReport.kept values).
+KEEP_REASONS = {
+    "not_a_stream_record": "the message is not a DynamoDB stream invocation record",
+    "stream_unreadable": "the stream records can no longer be read (older than 24 h, or the stream is gone)",
+    "stream_read_incomplete": "the stream read did not reach the batch's last record yet",
+    "storage_unavailable": "DynamoDB or the stream did not answer (throttled or unavailable)",
+    "alerts_failed": "some alerts could not be published or are leased by another invocation",
+    "out_of_time": "no time left in this run",
+}
 
 
 @dataclass(frozen=True)
@@ -62,6 +79,7 @@ class FailureBatch:
     first_record_at: str = ""
     last_record_at: str = ""
     problem: str = ""  # set when the message is not a DynamoDB stream invocation record
+    receive_count: int = 0  # ApproximateReceiveCount, this receive included
     receipt_handle: str = field(default="", repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -81,12 +99,15 @@ class ReplayReport:
     failed_lead_ids: list[str] = field(default_factory=list)
     malformed_records: int = 0
     unreadable_message_ids: list[str] = field(default_factory=list)
+    kept: dict[str, str] = field(default_factory=dict)  # message id -> reason (a KEEP_REASONS key)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def parse_failure(message_id: str, body: str, receipt_handle: str = "") -> FailureBatch:
+def parse_failure(
+    message_id: str, body: str, receipt_handle: str = "", receive_count: int = 0
+) -> FailureBatch:
     try:
         document = json.loads(body)
         info = document["DDBStreamBatchInfo"]
@@ -101,12 +122,14 @@ def parse_failure(message_id: str, body: str, receipt_handle: str = "") -> Failu
             failed_at=str(document.get("timestamp", "")),
             first_record_at=str(info.get("approximateArrivalOfFirstRecord", "")),
             last_record_at=str(info.get("approximateArrivalOfLastRecord", "")),
+            receive_count=receive_count,
             receipt_handle=receipt_handle,
         )
     except (ValueError, KeyError, TypeError, AttributeError):
         return FailureBatch(
             message_id=message_id,
             problem="not a DynamoDB stream invocation record",
+            receive_count=receive_count,
             receipt_handle=receipt_handle,
         )
 
@@ -120,20 +143,34 @@ def _receive(queue_url: str, visibility: int, limit: int) -> Iterator[FailureBat
             MaxNumberOfMessages=min(_RECEIVE_BATCH, limit - len(seen)),
             VisibilityTimeout=visibility,
             WaitTimeSeconds=0,
+            AttributeNames=["ApproximateReceiveCount"],
         ).get("Messages", [])
         fresh = [m for m in messages if m["MessageId"] not in seen]
         if not fresh:
             return
         for message in fresh:
             seen.add(message["MessageId"])
-            yield parse_failure(message["MessageId"], message.get("Body", ""), message["ReceiptHandle"])
+            count = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "0") or 0)
+            yield parse_failure(
+                message["MessageId"], message.get("Body", ""), message["ReceiptHandle"], count
+            )
 
 
-def _make_visible(queue_url: str, batches: list[FailureBatch]) -> None:
+def backoff_seconds(receive_count: int) -> int:
+    """How long a kept message stays hidden before the scheduled replay tries it again: 1, 2, 4, ... minutes
+    by the number of times it was received, at most 15 (SQS allows 12 hours)."""
+    return int(min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, receive_count - 1)))
+
+
+def _make_visible(queue_url: str, batches: list[FailureBatch], *, backoff: bool = False) -> None:
     sqs = aws.client("sqs")
     for start in range(0, len(batches), _RECEIVE_BATCH):
         entries = [
-            {"Id": str(index), "ReceiptHandle": batch.receipt_handle, "VisibilityTimeout": 0}
+            {
+                "Id": str(index),
+                "ReceiptHandle": batch.receipt_handle,
+                "VisibilityTimeout": backoff_seconds(batch.receive_count) if backoff else 0,
+            }
             for index, batch in enumerate(batches[start : start + _RECEIVE_BATCH])
         ]
         if entries:
@@ -151,8 +188,23 @@ class StreamDataUnavailable(Exception):
     """The records of a failed batch cannot be read back (trimmed after 24 h, shard or stream gone)."""
 
 
+class StreamReadIncomplete(Exception):
+    """The read stopped before the batch's last record (empty pages, a shard that ends early): try later.
+
+    ``records``: what was read (its leads are alerted meanwhile; the message is kept either way).
+    """
+
+    def __init__(self, records: list[dict[str, Any]]) -> None:
+        super().__init__(f"{len(records)} record(s) read, the batch's last not reached")
+        self.records = records
+
+
 def read_stream_records(stream_arn: str, shard_id: str, start: str, end: str) -> list[dict[str, Any]]:
-    """The stream records of one shard from ``start`` to ``end`` (sequence numbers, inclusive)."""
+    """The stream records of one shard from ``start`` to ``end`` (sequence numbers, inclusive).
+
+    Raises ``StreamReadIncomplete`` unless the read reached ``end``: DynamoDB Streams may answer empty pages
+    before the records appear, so running out of pages proves nothing about the records.
+    """
     from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
 
     streams = aws.client("dynamodbstreams")
@@ -165,23 +217,17 @@ def read_stream_records(stream_arn: str, shard_id: str, start: str, end: str) ->
             ShardIteratorType="AT_SEQUENCE_NUMBER",
             SequenceNumber=start,
         ).get("ShardIterator")
-        empty_pages = 0
         for _ in range(_MAX_PAGES):
             if not iterator:
                 break
             page = streams.get_records(ShardIterator=iterator, Limit=1000)
             iterator = page.get("NextShardIterator")
-            if not page.get("Records"):
-                empty_pages += 1
-                if empty_pages >= _MAX_EMPTY_PAGES:
-                    break
-                continue
-            for record in page["Records"]:
+            for record in page.get("Records", []):
                 if int(record["dynamodb"]["SequenceNumber"]) > last:
                     return records
                 records.append(record)
-            if int(page["Records"][-1]["dynamodb"]["SequenceNumber"]) >= last:
-                break
+                if int(record["dynamodb"]["SequenceNumber"]) == last:
+                    return records
     except ClientError as exc:
         code = str(exc.response.get("Error", {}).get("Code", ""))
         if code in {"TrimmedDataAccessException", "ResourceNotFoundException", "ExpiredIteratorException"}:
@@ -189,7 +235,14 @@ def read_stream_records(stream_arn: str, shard_id: str, start: str, end: str) ->
         raise StorageUnavailable() from exc
     except BotoCoreError as exc:
         raise StorageUnavailable() from exc
-    return records
+    raise StreamReadIncomplete(records)
+
+
+def _load_lead(lead_id: str, table_name: str | None) -> dict[str, Any] | None:
+    """``load_lead`` retried with backoff and jitter: one throttled read must not keep a message."""
+    from leads_core.delivery import retry_read  # noqa: PLC0415
+
+    return retry_read(lambda: load_lead(lead_id, table_name=table_name), _READ_ATTEMPTS)
 
 
 def _leads_of(records: list[dict[str, Any]], report: ReplayReport) -> tuple[list[str], int]:
@@ -215,11 +268,17 @@ def _replay_one(
     report: ReplayReport,
     settings: DeliverySettings | None,
     emit_metrics: bool,
+    *,
+    time_left: TimeLeft | None,
 ) -> bool:
     """Replay one failed batch; ``True`` when everything in it is settled and the message can go."""
-    records = read_stream_records(
-        stream_arn, batch.shard_id, batch.start_sequence_number, batch.end_sequence_number
-    )
+    complete = True
+    try:
+        records = read_stream_records(
+            stream_arn, batch.shard_id, batch.start_sequence_number, batch.end_sequence_number
+        )
+    except StreamReadIncomplete as exc:
+        records, complete = exc.records, False
     lead_ids, malformed = _leads_of(records, report)
     if malformed:
         logger.warning(
@@ -228,19 +287,22 @@ def _replay_one(
         report.malformed_records += malformed
     current: list[Mapping[str, Any]] = []
     for lead_id in lead_ids:
-        lead = load_lead(lead_id, table_name=settings.table_name if settings else None)
+        lead = _load_lead(lead_id, settings.table_name if settings else None)
         if lead is None:
             report.skipped.append(lead_id)  # erased or expired since: nothing to alert, ever
         else:
             current.append(lead)
-    if not current:
-        return True
-    delivered = deliver(current, settings=settings, emit_metrics=emit_metrics)
-    report.published.update(delivered.published)
-    report.suppressed += delivered.suppressed
-    report.skipped += delivered.skipped
-    report.failed_lead_ids += delivered.failed_lead_ids
-    return not delivered.failed_lead_ids
+    settled = True
+    if current:
+        delivered = deliver(current, settings=settings, emit_metrics=emit_metrics, time_left=time_left)
+        report.published.update(delivered.published)
+        report.suppressed += delivered.suppressed
+        report.skipped += delivered.skipped
+        report.failed_lead_ids += delivered.failed_lead_ids
+        settled = not delivered.failed_lead_ids
+    if not complete:
+        raise StreamReadIncomplete(records)  # what was read is alerted; the message stays for the rest
+    return settled
 
 
 def replay_failures(
@@ -250,36 +312,55 @@ def replay_failures(
     settings: DeliverySettings | None = None,
     limit: int = 100,
     emit_metrics: bool = False,
+    time_left: TimeLeft | None = None,
+    backoff: bool = False,
 ) -> ReplayReport:
-    """Replay up to ``limit`` failed batches (``stream_arn``: for messages that do not name their stream)."""
+    """Replay up to ``limit`` failed batches (``stream_arn``: for messages that do not name their stream).
+
+    ``time_left`` (milliseconds, the Lambda context's clock): stop taking messages when it runs low.
+    ``backoff``: kept messages stay hidden for ``backoff_seconds`` (the scheduled replay) instead of being
+    made visible at once (the CLI).
+    """
     report = ReplayReport()
     keep: list[FailureBatch] = []
     sqs = aws.client("sqs")
+
+    def kept(batch: FailureBatch, reason: str) -> None:
+        report.kept[batch.message_id] = reason
+        keep.append(batch)
+
     for batch in _receive(queue_url, _REPLAY_VISIBILITY_SECONDS, limit):
         report.messages += 1
+        if time_left is not None and time_left() / 1000.0 < _MIN_SECONDS_PER_MESSAGE:
+            kept(batch, "out_of_time")
+            continue
         arn = batch.stream_arn or stream_arn or ""
         if batch.problem or not arn:
             logger.warning("on-failure message not replayable", extra={"message_id": batch.message_id})
             report.unreadable_message_ids.append(batch.message_id)
-            keep.append(batch)
+            kept(batch, "not_a_stream_record")
             continue
         try:
-            settled = _replay_one(batch, arn, report, settings, emit_metrics)
+            settled = _replay_one(batch, arn, report, settings, emit_metrics, time_left=time_left)
         except StreamDataUnavailable as exc:
             logger.warning(
                 "stream records no longer readable",
                 extra={"message_id": batch.message_id, "error_code": str(exc)},
             )
             report.unreadable_message_ids.append(batch.message_id)
-            keep.append(batch)
+            kept(batch, "stream_unreadable")
+            continue
+        except StreamReadIncomplete:
+            logger.warning("stream read incomplete, message kept", extra={"message_id": batch.message_id})
+            kept(batch, "stream_read_incomplete")
             continue
         except StorageUnavailable:
-            keep.append(batch)
+            kept(batch, "storage_unavailable")
             continue
         if settled:
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=batch.receipt_handle)
             report.messages_deleted += 1
         else:
-            keep.append(batch)
-    _make_visible(queue_url, keep)
+            kept(batch, "alerts_failed")
+    _make_visible(queue_url, keep, backoff=backoff)
     return report

@@ -9,6 +9,7 @@ One DynamoDB table (docs/architecture.md, "Table"):
 | dedupe       | ``IDEMC#<hmac>``      | ``IDEM``        | key-less identical submissions; TTL 10 min   |
 | rate counter | ``RATE#<hmac(ip)>``   | ``<YYYYMMDDHH>``| ``hits``; TTL 2 h                            |
 | audit entry  | ``AUDIT#<YYYY-MM>``   | ``<ts>#<uuid>`` | who/what/when/count, never visitor data      |
+| storm window | ``STORM#<start>``     | ``STORM``       | sent/held lead id sets; TTL 2 d (``storm``)  |
 """
 
 from __future__ import annotations

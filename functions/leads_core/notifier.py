@@ -30,6 +30,10 @@ class PublishOutcome:
     succeeded: dict[str, str] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
     calls: int = 0
+    # Failed ids SNS surely did not publish and that may succeed on a retry (throttling, an internal error):
+    # the caller may publish them again at once. A timeout or a lost connection is NOT here: SNS may have
+    # accepted the call, so only the normal retry path (release, retry later) handles those.
+    retryable: set[str] = field(default_factory=set)
 
     def raise_for_failures(self) -> None:
         if self.failed:
@@ -63,6 +67,20 @@ def chunks(
         yield chunk
 
 
+_RETRYABLE_CODES = frozenset(
+    {
+        "Throttled",
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "InternalError",
+        "InternalErrorException",
+        "ServiceUnavailable",
+        "KMSThrottlingException",
+    }
+)
+
+
 def _error_code(exc: Exception) -> str:
     response = getattr(exc, "response", None)
     if isinstance(response, dict):
@@ -70,32 +88,57 @@ def _error_code(exc: Exception) -> str:
     return type(exc).__name__
 
 
-def publish_batch(topic_arn: str, alerts: Sequence[Alert]) -> PublishOutcome:
-    """Publish ``alerts`` (distinct lead ids) to ``topic_arn``; never raises for AWS errors."""
+def publish_chunk(topic_arn: str, alerts: Sequence[Alert]) -> PublishOutcome:
+    """One ``PublishBatch`` call for ``alerts`` (at most ``BATCH_LIMIT``, distinct ids); never raises for AWS
+    errors."""
     from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 - boto3 is imported lazily
 
     outcome = PublishOutcome()
-    sns = aws.client("sns")
+    entries = [alert.to_publish_entry() for alert in alerts]
+    ids = [entry["Id"] for entry in entries]
+    if not entries:
+        return outcome
+    outcome.calls = 1
+    try:
+        response = aws.client("sns").publish_batch(TopicArn=topic_arn, PublishBatchRequestEntries=entries)
+    except ClientError as exc:
+        code = _error_code(exc)
+        logger.warning("alert publish call failed", extra={"error_code": code, "alerts": len(ids)})
+        outcome.failed.update(dict.fromkeys(ids, code))
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+        if code in _RETRYABLE_CODES or status == 429 or status >= 500:
+            outcome.retryable.update(ids)
+        return outcome
+    except BotoCoreError as exc:  # timeout, connection lost: SNS may or may not have accepted the call
+        code = _error_code(exc)
+        logger.warning("alert publish call failed", extra={"error_code": code, "alerts": len(ids)})
+        outcome.failed.update(dict.fromkeys(ids, code))
+        return outcome
+    for entry in response.get("Successful", []):
+        outcome.succeeded[entry["Id"]] = entry["MessageId"]
+    for entry in response.get("Failed", []):
+        code = str(entry.get("Code", "Failed"))
+        logger.warning(
+            "alert publish entry failed",
+            extra={"lead_id": entry["Id"], "error_code": code, "sender_fault": entry.get("SenderFault")},
+        )
+        outcome.failed[entry["Id"]] = code
+        if not entry.get("SenderFault"):
+            outcome.retryable.add(entry["Id"])
+    for lead_id in ids:  # SNS answers for every entry; anything unanswered did not go out
+        if lead_id not in outcome.succeeded and lead_id not in outcome.failed:
+            outcome.failed[lead_id] = "NoResult"
+    return outcome
+
+
+def publish_batch(topic_arn: str, alerts: Sequence[Alert]) -> PublishOutcome:
+    """Publish ``alerts`` (distinct lead ids) to ``topic_arn`` in chunks; never raises for AWS errors."""
+    outcome = PublishOutcome()
+    by_id = {alert.lead_id: alert for alert in alerts}
     for chunk in chunks([alert.to_publish_entry() for alert in alerts]):
-        ids = [entry["Id"] for entry in chunk]
-        outcome.calls += 1
-        try:
-            response = sns.publish_batch(TopicArn=topic_arn, PublishBatchRequestEntries=chunk)
-        except (ClientError, BotoCoreError) as exc:
-            code = _error_code(exc)
-            logger.warning("alert publish call failed", extra={"error_code": code, "alerts": len(ids)})
-            outcome.failed.update(dict.fromkeys(ids, code))
-            continue
-        for entry in response.get("Successful", []):
-            outcome.succeeded[entry["Id"]] = entry["MessageId"]
-        for entry in response.get("Failed", []):
-            code = str(entry.get("Code", "Failed"))
-            logger.warning(
-                "alert publish entry failed",
-                extra={"lead_id": entry["Id"], "error_code": code, "sender_fault": entry.get("SenderFault")},
-            )
-            outcome.failed[entry["Id"]] = code
-        for lead_id in ids:  # SNS answers for every entry; anything unanswered did not go out
-            if lead_id not in outcome.succeeded and lead_id not in outcome.failed:
-                outcome.failed[lead_id] = "NoResult"
+        part = publish_chunk(topic_arn, [by_id[entry["Id"]] for entry in chunk])
+        outcome.calls += part.calls
+        outcome.succeeded.update(part.succeeded)
+        outcome.failed.update(part.failed)
+        outcome.retryable |= part.retryable
     return outcome

@@ -59,6 +59,10 @@ class Settings(BaseModel):
     captcha_secret_param: str = Field(default="", description="SSM parameter holding the captcha secret")
     captcha_verify_url: str = Field(default="", description="Override of the provider's verify URL (tests)")
     hash_key_secret_id: str = Field(default="", description="Secrets Manager secret of the keyed-hash key")
+    topic_display_name: str = Field(
+        default="Clinic leads", max_length=40, description="The staff topic's DisplayName (SMS prefix)"
+    )
+    alert_storm_threshold: int = Field(default=20, ge=1, le=10_000)
 
     @field_validator("allowed_origins", "locations", mode="before")
     @classmethod
@@ -84,6 +88,15 @@ class Settings(BaseModel):
         for slug in value:
             if not _SLUG.match(slug):
                 raise ValueError("each location must be a lower-case slug such as 'naperville'")
+        return value
+
+    @field_validator("topic_display_name")
+    @classmethod
+    def _display_name(cls, value: str) -> str:
+        from leads_core.alerts import SMS_SAFE  # noqa: PLC0415
+
+        if not all(c in SMS_SAFE for c in value):
+            raise ValueError("must be ASCII letters, digits and punctuation of the GSM-7 basic alphabet")
         return value
 
     @field_validator("thank_you_url", "form_url")

@@ -1,7 +1,8 @@
 """Thin handler: DynamoDB stream batch -> staff alerts, with partial batch responses.
 
 Powertools' ``BatchProcessor`` decides per record (``alert_candidate``), but the alerts of the whole batch are
-published together (``PublishBatch``, 10 a call, through ``leads_core.delivery.deliver``):
+published together (``PublishBatch``, 10 a call, through ``leads_core.delivery.deliver``, which gets the
+invocation's remaining time to mark each chunk at once and to stop before a chunk it has no time for):
 ``AlertBatchProcessor`` first collects the candidates, delivers them once, then reports each record as success
 or failure. The response's ``batchItemFailures`` name exactly the records whose lead was not alerted, by
 ``SequenceNumber``.
@@ -22,6 +23,7 @@ event lacks one.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -47,6 +49,12 @@ def _sequence_number(record: DynamoDBRecord) -> str | None:
     stream = record.get("dynamodb")
     value = stream.get("SequenceNumber") if isinstance(stream, dict) else None
     return value if isinstance(value, str) and value else None
+
+
+def _time_left(context: Any) -> Callable[[], float] | None:
+    """The invocation's clock (milliseconds left), when the context has one."""
+    clock = getattr(context, "get_remaining_time_in_millis", None)
+    return clock if callable(clock) else None
 
 
 class AlertBatchProcessor(BatchProcessor):
@@ -94,7 +102,11 @@ class AlertBatchProcessor(BatchProcessor):
         if ignored:
             metrics.add_metric(name="AlertRecordIgnored", unit=MetricUnit.Count, value=ignored)
         if candidates:
-            report = deliver(candidates, settings=load_settings().require_alerts())
+            report = deliver(
+                candidates,
+                settings=load_settings().require_alerts(),
+                time_left=_time_left(getattr(self, "lambda_context", None)),
+            )
             failed = set(report.failed_lead_ids)
             for position, record, lead_id in waiting:
                 if lead_id in failed:

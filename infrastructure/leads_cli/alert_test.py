@@ -2,18 +2,27 @@
 
 The alert is rendered by ``leads_core.alerts.render_alert`` from a made-up lead (id ``TEST-...``, no
 person's data, ``minimal`` detail), then marked: the subject starts with ``TEST:``, the email and SMS say it
-is a test that needs no action. It carries the same message attributes as a real alert, so subscription
-filter policies (``priority``) apply to it exactly as to a real one.
+is a test that needs no action. It carries the same message attributes as a real alert, with
+``alert_type=test`` and ``sms=send``, so subscription filter policies (``priority``, ``sms``) apply to it
+exactly as to a real one and its SMS reaches every phone subscription (the storm guard never holds it).
+
+Given the table, it goes out through the alerts' one exactly-once path (``leads_core.delivery.publish_once``)
+with its own ledger item (``ALERTTEST#<id>``, expiring after a day): throttling is retried and it is never
+published twice.
 """
 
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass, replace
 from typing import Any
 
-from leads_core import aws
-from leads_core.alerts import SMS_MAX_CHARS, SUBJECT_MAX_CHARS, Alert, render_alert
+from leads_core import aws, keys
+from leads_core.alerts import SMS_MAX_CHARS, SMS_SEND, SUBJECT_MAX_CHARS, Alert, render_alert
+from leads_core.errors import NotificationFailed
+
+TEST_ALERT_TTL_SECONDS = 86_400
 
 TEST_PREFIX = "TEST:"
 
@@ -61,25 +70,51 @@ def build_test_alert(urgent: bool = False, lead_id: str | None = None, clinic_na
     subject = f"{TEST_PREFIX} {alert.subject}"[:SUBJECT_MAX_CHARS]
     email = f"{notice}\n\n{alert.email}"
     sms = f"TEST alert, no action needed. Ref {lead_id}."[:SMS_MAX_CHARS]
-    return replace(alert, subject=subject, email=email, default=email, sms=sms)
+    attributes = {**alert.attributes, "alert_type": "test", "sms": SMS_SEND}
+    return replace(alert, subject=subject, email=email, default=email, sms=sms, attributes=attributes)
+
+
+@dataclass(frozen=True)
+class _Target:
+    topic_arn: str
+    table_name: str
+
+
+def test_alert_key(alert_id: str) -> dict[str, dict[str, str]]:
+    """The ledger item of one test alert."""
+    return {keys.PK: {"S": f"ALERTTEST#{alert_id}"}, keys.SK: {"S": "ALERTTEST"}}
 
 
 def publish_test_alert(
-    topic_arn: str, *, urgent: bool = False, clinic_name: str = "Clinic"
+    topic_arn: str, *, urgent: bool = False, clinic_name: str = "Clinic", table_name: str | None = None
 ) -> AlertTestResult:
     alert = build_test_alert(urgent=urgent, clinic_name=clinic_name)
-    entry = alert.to_publish_entry()
-    response = aws.client("sns").publish(
-        TopicArn=topic_arn,
-        Message=entry["Message"],
-        MessageStructure="json",
-        Subject=entry["Subject"],
-        MessageAttributes=entry["MessageAttributes"],
-    )
+    if table_name:
+        from leads_core.delivery import AlertJob, publish_once  # noqa: PLC0415
+
+        job = AlertJob(
+            key=test_alert_key(alert.lead_id),
+            alert=alert,
+            expires_at=int(time.time()) + TEST_ALERT_TTL_SECONDS,
+        )
+        report = publish_once([job], settings=_Target(topic_arn, table_name), emit_metrics=False)
+        message_id = report.published.get(alert.lead_id)
+        if message_id is None:
+            raise NotificationFailed("the test alert was not published (SNS or DynamoDB failed): try again")
+    else:
+        entry = alert.to_publish_entry()
+        response = aws.client("sns").publish(
+            TopicArn=topic_arn,
+            Message=entry["Message"],
+            MessageStructure="json",
+            Subject=entry["Subject"],
+            MessageAttributes=entry["MessageAttributes"],
+        )
+        message_id = str(response["MessageId"])
     return AlertTestResult(
         lead_id=alert.lead_id,
         subject=alert.subject,
         priority=alert.priority,
-        message_id=str(response["MessageId"]),
+        message_id=message_id,
         topic_arn=topic_arn,
     )

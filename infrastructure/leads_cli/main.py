@@ -334,6 +334,26 @@ def _status_filter(value: str | None) -> str | None:
 
 
 @contextmanager
+def _core_logs_on_stderr() -> Iterator[None]:
+    """The alert path's log lines (ids and codes) go to stderr while a command runs: stdout stays the
+    command's own output (``--json`` must parse)."""
+    import logging  # noqa: PLC0415
+
+    from leads_core.observability import logger  # noqa: PLC0415
+
+    handler = logger.registered_handler
+    if not isinstance(handler, logging.StreamHandler):
+        yield
+        return
+    previous = handler.setStream(sys.stderr)
+    try:
+        yield
+    finally:
+        if previous is not None:
+            handler.setStream(previous)
+
+
+@contextmanager
 def _progress(description: str, total: int | None, enabled: bool) -> Iterator[Callable[[int], None]]:
     """A Rich progress bar on stderr (only on a terminal and never with ``--json``); yields ``advance(n)``."""
     from rich.progress import (  # noqa: PLC0415
@@ -608,7 +628,13 @@ def alert_test(state: State, urgent: bool) -> None:
     from leads_cli.alert_test import publish_test_alert  # noqa: PLC0415
 
     settings = state.target().alert_settings()
-    result = publish_test_alert(settings.topic_arn, urgent=urgent, clinic_name=settings.clinic_name)
+    with _core_logs_on_stderr():
+        result = publish_test_alert(
+            settings.topic_arn,
+            urgent=urgent,
+            clinic_name=settings.clinic_name,
+            table_name=settings.table_name,
+        )
     state.admin().record_audit(
         state.actor(),
         "alert_test",
@@ -702,14 +728,18 @@ def dlq_list(state: State, limit: int) -> None:
 @click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
 @with_state
 def dlq_replay(state: State, limit: int) -> None:
-    """Re-send the failed alerts (a lead already alerted is never alerted twice)."""
-    from leads_core.dlq import replay_failures  # noqa: PLC0415
+    """Re-send the failed alerts (a lead already alerted is never alerted twice).
+
+    A message is deleted only when its records were read to the end and each lead is settled; any other
+    message stays on the queue and the output says why.
+    """
+    from leads_core.dlq import KEEP_REASONS, replay_failures  # noqa: PLC0415
 
     target = state.target()
     queue_url = target.resource("queue")
     settings = target.alert_settings()
     stream_arn = target.stream_arn()
-    with _progress("Replaying failed alerts", None, enabled=not state.as_json):
+    with _progress("Replaying failed alerts", None, enabled=not state.as_json), _core_logs_on_stderr():
         report = replay_failures(queue_url, stream_arn, settings=settings, limit=limit)
     state.admin().record_audit(
         state.actor(),
@@ -733,6 +763,10 @@ def dlq_replay(state: State, limit: int) -> None:
         f"{len(report.suppressed)} already sent before, {len(report.skipped)} not needed (erased or spam), "
         f"{len(report.failed_lead_ids)} failed again."
     )
+    if report.kept:
+        console.print(f"{len(report.kept)} message(s) kept on the queue:")
+        for message_id, reason in report.kept.items():
+            console.print(f"  {message_id}: {KEEP_REASONS.get(reason, reason)}")
     if report.unreadable_message_ids:
         console.print(
             f"{len(report.unreadable_message_ids)} message(s) could not be read back (older than 24 h?): "

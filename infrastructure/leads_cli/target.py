@@ -38,8 +38,9 @@ OUTPUTS: dict[str, tuple[str, str, str]] = {
 _ALERT_PARAMETERS = {
     "clinic_name": ("ClinicName", "CLINIC_NAME"),
     "alert_detail": ("AlertDetail", "ALERT_DETAIL"),
+    "alert_storm_threshold": ("AlertStormThreshold", "ALERT_STORM_THRESHOLD"),
 }
-_TEMPLATE_DEFAULTS = {"clinic_name": "Clinic", "alert_detail": "contact"}
+_TEMPLATE_DEFAULTS = {"clinic_name": "Clinic", "alert_detail": "contact", "alert_storm_threshold": "20"}
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class AlertRenderSettings:
     topic_arn: str
     clinic_name: str
     alert_detail: str
+    alert_storm_threshold: int = 20
 
 
 class TargetError(Exception):
@@ -220,4 +222,7 @@ class Target:
             topic_arn=self.resource("topic"),
             clinic_name=values["clinic_name"],
             alert_detail=values["alert_detail"],
+            alert_storm_threshold=int(values["alert_storm_threshold"])
+            if values["alert_storm_threshold"].isdigit()
+            else 20,
         )

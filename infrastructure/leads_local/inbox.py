@@ -11,6 +11,15 @@ document, by message id): the inbox reads the ``email`` and ``sms`` parts from t
 ``MessageId``. This covers publishes from any client (the alert function, ``leads alert-test``,
 ``aws sns publish``). When the topic's copy cannot be found (it should not happen), the delivered text
 stands in for both parts.
+
+SMS as the phone receives it: ``sms`` is the topic's display name, ``"> "`` and the ``sms`` part (SNS puts
+that prefix in front of every SMS from a topic), and ``None`` when no SMS subscription received the alert.
+moto delivers nothing to SMS subscriptions, so the inbox decides as SNS would: it reads the topic's SMS
+subscriptions and their filter policies (``ListSubscriptionsByTopic``, ``GetSubscriptionAttributes``) and
+the topic's ``DisplayName`` (``GetTopicAttributes``) once per batch of alerts read from the queue, and
+matches each alert's message attributes against those policies (moto's own filter-policy matcher, the one
+that decides SQS deliveries; a policy with ``FilterPolicyScope=MessageBody`` is matched against the
+published document's ``default``/``sqs`` text).
 """
 
 from __future__ import annotations
@@ -18,8 +27,8 @@ from __future__ import annotations
 import html
 import json
 import threading
-from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
@@ -28,7 +37,7 @@ class DeliveredAlert:
     lead_id: str
     subject: str
     email: str
-    sms: str
+    sms: str | None  # as the phone receives it (display-name prefix included); None: no SMS subscriber got it
     attributes: dict[str, str]
     published_at: str
     message_id: str
@@ -58,8 +67,68 @@ def moto_published_message(topic_arn: str, message_id: str) -> str | None:
     return None
 
 
-def alert_from_envelope(envelope: Mapping[str, Any], published: str | None) -> DeliveredAlert:
-    """Build the inbox entry from the SNS envelope an SQS subscriber received and the published document."""
+@dataclass(frozen=True)
+class SmsRoute:
+    """The topic's SMS side: its display name and the filter policy (and scope) of each SMS subscription."""
+
+    display_name: str = ""
+    policies: Sequence[tuple[dict[str, Any] | None, str]] = field(default_factory=tuple)
+
+    def received(self, envelope_attributes: Mapping[str, Any], message: str) -> bool:
+        """Whether at least one SMS subscription's filter policy lets this message through."""
+        if not self.policies:
+            return False
+        from moto.sns.utils import FilterPolicyMatcher  # noqa: PLC0415
+
+        for policy, scope in self.policies:
+            if not policy:
+                return True
+            try:
+                if FilterPolicyMatcher(policy, scope).matches(dict(envelope_attributes), message):
+                    return True
+            except FilterPolicyMatcher.CheckException:
+                continue
+        return False
+
+    def as_delivered(self, sms: str) -> str:
+        return f"{self.display_name}> {sms}" if self.display_name else sms
+
+
+def read_sms_route(sns_client: Any, topic_arn: str) -> SmsRoute:
+    """The topic's display name and its SMS subscriptions' filter policies, as SNS would apply them."""
+    display_name = str(
+        sns_client.get_topic_attributes(TopicArn=topic_arn)["Attributes"].get("DisplayName") or ""
+    )
+    policies: list[tuple[dict[str, Any] | None, str]] = []
+    token: str | None = None
+    while True:
+        page = sns_client.list_subscriptions_by_topic(
+            TopicArn=topic_arn, **({"NextToken": token} if token else {})
+        )
+        for subscription in page.get("Subscriptions", []):
+            if subscription.get("Protocol") != "sms" or not str(
+                subscription.get("SubscriptionArn", "")
+            ).startswith("arn:"):
+                continue
+            attributes = sns_client.get_subscription_attributes(
+                SubscriptionArn=subscription["SubscriptionArn"]
+            )["Attributes"]
+            raw = attributes.get("FilterPolicy")
+            policy = json.loads(raw) if raw else None
+            policies.append((policy, str(attributes.get("FilterPolicyScope") or "MessageAttributes")))
+        token = page.get("NextToken")
+        if not token:
+            return SmsRoute(display_name, tuple(policies))
+
+
+def alert_from_envelope(
+    envelope: Mapping[str, Any], published: str | None, route: SmsRoute | None = None
+) -> DeliveredAlert:
+    """Build the inbox entry from the SNS envelope an SQS subscriber received and the published document.
+
+    ``route``: the topic's SMS side (``read_sms_route``); without it no SMS subscription is known and ``sms``
+    is ``None``.
+    """
     delivered = str(envelope.get("Message", ""))
     email = sms = delivered
     if published is not None and published != delivered:
@@ -72,15 +141,17 @@ def alert_from_envelope(envelope: Mapping[str, Any], published: str | None) -> D
             default = str(document.get("default", delivered))
             email = str(document.get("email", default))
             sms = str(document.get("sms", default))
+    raw_attributes = envelope.get("MessageAttributes") or {}
     attributes = {
         str(name): str(value.get("Value", "")) if isinstance(value, Mapping) else str(value)
-        for name, value in (envelope.get("MessageAttributes") or {}).items()
+        for name, value in raw_attributes.items()
     }
+    received = route is not None and route.received(raw_attributes, delivered)
     return DeliveredAlert(
         lead_id=attributes.get("lead_id", ""),
         subject=str(envelope.get("Subject") or ""),
         email=email,
-        sms=sms,
+        sms=route.as_delivered(sms) if route is not None and received else None,
         attributes=attributes,
         published_at=str(envelope.get("Timestamp", "")),
         message_id=str(envelope.get("MessageId", "")),
@@ -96,12 +167,14 @@ class AlertInbox:
         queue_url: str,
         topic_arn: str,
         *,
+        sns_client: Any = None,
         lookup: PublishedLookup = moto_published_message,
         on_alert: Callable[[DeliveredAlert], None] | None = None,
         poll_interval_seconds: float = 0.2,
         log: Callable[[str], None] = print,
     ) -> None:
         self.sqs = sqs_client
+        self.sns = sns_client
         self.queue_url = queue_url
         self.topic_arn = topic_arn
         self.lookup = lookup
@@ -143,12 +216,16 @@ class AlertInbox:
         messages = self.sqs.receive_message(
             QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
         ).get("Messages", [])
+        # The SMS side as it is now (subscriptions may change while the stack runs), once per batch.
+        route = read_sms_route(self.sns, self.topic_arn) if messages and self.sns is not None else None
         for message in messages:
             try:
                 envelope = json.loads(message["Body"])
             except ValueError:
                 envelope = {"Message": message["Body"]}
-            alert = alert_from_envelope(envelope, self.lookup(self.topic_arn, str(envelope.get("MessageId"))))
+            alert = alert_from_envelope(
+                envelope, self.lookup(self.topic_arn, str(envelope.get("MessageId"))), route
+            )
             with self._lock:
                 self._alerts.append(alert)
                 self._alerts.sort(key=lambda a: a.published_at)
@@ -208,9 +285,13 @@ _ITEM = """<section class="alert{urgent_class}">
 <dt>Date</dt><dd>{published_at}</dd>
 <dt>Lead</dt><dd>{lead_id} <span class="badge{urgent_class}">{priority}</span> {attributes}</dd>
 </dl><pre>{email}</pre></div>
-<div class="phone"><div class="from">{sender}</div><div class="bubble">{sms}</div>
-<div class="meta">SMS, {sms_length} characters</div></div>
+{phone}
 </section>"""
+
+_PHONE = """<div class="phone"><div class="from">{sender}</div><div class="bubble">{sms}</div>
+<div class="meta">SMS as received, {sms_length} characters</div></div>"""
+_NO_PHONE = """<div class="phone"><div class="from">{sender}</div>
+<div class="meta">No SMS subscription received this alert.</div></div>"""
 
 
 def render_inbox(alerts: list[DeliveredAlert], sender: str = "Clinic leads") -> str:
@@ -232,8 +313,11 @@ def render_inbox(alerts: list[DeliveredAlert], sender: str = "Clinic leads") -> 
                 priority=escape(priority),
                 attributes=escape(others),
                 email=escape(alert.email),
-                sms=escape(alert.sms),
-                sms_length=len(alert.sms),
+                phone=(
+                    _PHONE.format(sender=escape(sender), sms=escape(alert.sms), sms_length=len(alert.sms))
+                    if alert.sms is not None
+                    else _NO_PHONE.format(sender=escape(sender))
+                ),
             )
         )
     body = (

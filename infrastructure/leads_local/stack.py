@@ -55,6 +55,7 @@ HONOURED_SETTINGS = (
     "LOCATIONS",
     "CLINIC_NAME",
     "ALERT_DETAIL",
+    "ALERT_STORM_THRESHOLD",
     "RETENTION_DAYS",
     "SPAM_RETENTION_DAYS",
     "RATE_LIMIT_PER_HOUR",
@@ -68,7 +69,13 @@ HONOURED_SETTINGS = (
     "POWERTOOLS_TRACE_DISABLED",
 )
 # Set by the stack from the resources it created: the environment cannot point the handlers elsewhere.
-RESOURCE_SETTINGS = ("TABLE_NAME", "TOPIC_ARN", "HASH_KEY_SECRET_ID")
+RESOURCE_SETTINGS = (
+    "TABLE_NAME",
+    "TOPIC_ARN",
+    "HASH_KEY_SECRET_ID",
+    "ALERT_FAILURES_QUEUE_URL",
+    "ALERT_STREAM_ARN",
+)
 # Public always-pass test secrets the providers document, used when a captcha provider is chosen locally.
 CAPTCHA_TEST_SECRETS = {
     "turnstile": "1x0000000000000000000000000000000AA",
@@ -418,6 +425,7 @@ class LocalStack:
             sqs,
             self.inbox_queue_url,
             self.resources.topic_arn,
+            sns_client=sns,  # reads the SMS subscriptions and the display name: `sms` as phones receive it
             lookup=moto_published_message,
             on_alert=self.on_alert,
             log=self.log,

@@ -237,11 +237,13 @@ class LocalResources:
     subscriptions: dict[str, str] = field(default_factory=dict)  # the staff topic's, logical id -> ARN
 
     def function_environment(self) -> dict[str, str]:
-        """Environment variables the template's Globals wire to these resources."""
+        """Environment variables the template wires to these resources (Globals and the functions' own)."""
         return {
             "TABLE_NAME": self.table_name,
             "TOPIC_ARN": self.topic_arn,
             "HASH_KEY_SECRET_ID": self.hash_key_secret_id,
+            "ALERT_FAILURES_QUEUE_URL": self.alert_failures_queue_url,
+            "ALERT_STREAM_ARN": self.stream_arn,
         }
 
 

@@ -14,7 +14,7 @@ import boto3
 import pytest
 from boto3.dynamodb.types import TypeSerializer
 from botocore.awsrequest import AWSResponse
-from leads_core import aws, keys
+from leads_core import aws, delivery, keys
 from leads_core.observability import metrics
 from leads_core.settings import load_settings
 from leads_local.template import stream_event_source
@@ -215,7 +215,10 @@ def alert_world(stack: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[AlertWo
     ]
     world = AlertWorld(resources=stack, inbox_url="", shard_id=shard_id)
     world.inbox_url = world.subscribe_queue("test-staff-inbox")
+    delivery.container_memory.clear()  # each test is a fresh container
+    monkeypatch.setattr(delivery, "_sleep", lambda seconds: None)  # backoff without waiting
     yield world
+    delivery.container_memory.clear()
     metrics.clear_metrics()
 
 
@@ -228,13 +231,15 @@ class SnsFaults:
     """Fault injection on our cached SNS client's ``PublishBatch`` (botocore events, no monkeypatching).
 
     ``throttle_calls``: 1-based call numbers answered with a whole-call ``Throttling`` error (nothing
-    published). ``failing_ids``: entry ids SNS reports in ``Failed`` (``InternalError``) while the rest of the
-    call goes out.
+    published). ``throttle_carrying``: every call carrying one of these entry ids is throttled (retries too).
+    ``failing_ids``: entry ids SNS reports in ``Failed`` (``InternalError``) while the rest of the call goes
+    out.
     """
 
     def __init__(self) -> None:
         self.calls = 0
         self.throttle_calls: set[int] = set()
+        self.throttle_carrying: set[str] = set()
         self.failing_ids: set[str] = set()
         self._stripped: list[str] = []
         self._throttled = False
@@ -247,8 +252,10 @@ class SnsFaults:
 
     def _params(self, params: dict[str, Any], **_: Any) -> dict[str, Any]:
         self.calls += 1
-        self._throttled = self.calls in self.throttle_calls
         entries = params["PublishBatchRequestEntries"]
+        self._throttled = self.calls in self.throttle_calls or any(
+            e["Id"] in self.throttle_carrying for e in entries
+        )
         self._stripped = [e["Id"] for e in entries if e["Id"] in self.failing_ids]
         self._all_fail = len(self._stripped) == len(entries)
         if self._all_fail:  # answered in before-call: an empty batch would not pass validation

@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 import json
+import random
+from collections import Counter
 from typing import Any
 
+from botocore.awsrequest import AWSResponse
 from leads_core import aws, keys
-from leads_core.dlq import list_failures, replay_failures
+from leads_core.dlq import KEEP_REASONS, backoff_seconds, list_failures, replay_failures
 from leads_local.template import stream_event_source
 
 from tests.alerts.conftest import AlertWorld, SnsFaults, lambda_event
@@ -175,3 +178,105 @@ def test_a_batch_whose_stream_is_gone_is_kept_as_unreadable(alert_world: AlertWo
     assert report.messages_deleted == 0
     assert len(list_failures(queue_url)) == 1
     assert alert_world.inbox() == []
+
+
+class EmptyPages:
+    """DynamoDB Streams answering ``GetRecords`` with empty pages first (allowed before records appear)."""
+
+    def __init__(self, empty_pages: int) -> None:
+        self.left = empty_pages
+        self.calls = 0
+
+    def install(self) -> EmptyPages:
+        aws.client("dynamodbstreams").meta.events.register(
+            "before-call.dynamodbstreams.GetRecords", self._before_call
+        )
+        return self
+
+    def _before_call(self, params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        self.calls += 1
+        if self.left <= 0:
+            return None
+        self.left -= 1
+        iterator = json.loads(params["body"])["ShardIterator"]
+        page = {"Records": [], "NextShardIterator": iterator, "ResponseMetadata": {"HTTPStatusCode": 200}}
+        return AWSResponse("https://streams.dynamodb.us-east-1.amazonaws.com/", 200, {}, None), page  # type: ignore[arg-type]
+
+
+def test_empty_stream_pages_before_the_records_do_not_lose_the_alert(alert_world: AlertWorld) -> None:
+    """Main gave up after 5 empty pages, deleted the message and the alert was lost."""
+    lead = alert_world.put_lead()
+    records = alert_world.new_stream_records()
+    queue_url = alert_world.resources.alert_failures_queue_url
+    _send_to_failure_queue(alert_world, _on_failure_message(alert_world, records, 6))
+    EmptyPages(8).install()
+
+    report = replay_failures(queue_url)
+
+    assert list(report.published) == [lead["id"]]
+    assert report.messages_deleted == 1
+    assert _alerted(alert_world) == [lead["id"]]
+
+
+def test_a_read_that_never_reaches_the_batch_end_keeps_the_message_and_says_why(
+    alert_world: AlertWorld,
+) -> None:
+    lead = alert_world.put_lead()
+    records = alert_world.new_stream_records()
+    queue_url = alert_world.resources.alert_failures_queue_url
+    _send_to_failure_queue(alert_world, _on_failure_message(alert_world, records, 6))
+    pages = EmptyPages(10_000).install()
+
+    report = replay_failures(queue_url)
+
+    [listed] = list_failures(queue_url)
+    assert report.kept == {listed.message_id: "stream_read_incomplete"}
+    assert KEEP_REASONS["stream_read_incomplete"]
+    assert report.messages_deleted == 0
+    assert pages.calls > 5
+    assert alert_world.inbox() == []
+
+    pages.left = 0  # the records show up: the next replay alerts once
+    assert list(replay_failures(queue_url).published) == [lead["id"]]
+    assert list_failures(queue_url) == []
+    assert _alerted(alert_world) == [lead["id"]]
+
+
+def test_throttled_reads_in_a_replay_neither_lose_nor_double(alert_world: AlertWorld) -> None:
+    leads = [alert_world.put_lead() for _ in range(6)]
+    records = alert_world.new_stream_records()
+    queue_url = alert_world.resources.alert_failures_queue_url
+    _send_to_failure_queue(alert_world, _on_failure_message(alert_world, records, 6))
+    throttled = {"GetItem": 0}
+    rng = random.Random(2026)
+
+    def throttle_reads(**_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        if rng.random() < 0.6:
+            throttled["GetItem"] += 1
+            error = {
+                "Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"},
+                "ResponseMetadata": {"HTTPStatusCode": 400},
+            }
+            return AWSResponse("https://dynamodb.us-east-1.amazonaws.com/", 400, {}, None), error  # type: ignore[arg-type]
+        return None
+
+    aws.client("dynamodb").meta.events.register("before-call.dynamodb.GetItem", throttle_reads)
+    reports = [replay_failures(queue_url) for _ in range(3)]
+
+    assert throttled["GetItem"] > 0
+    assert sum(r.messages_deleted for r in reports) == 1
+    assert Counter(_alerted(alert_world)) == {lead["id"]: 1 for lead in leads}
+
+
+def test_the_scheduled_replay_spaces_its_retries_out(alert_world: AlertWorld, sns_faults: SnsFaults) -> None:
+    stuck = alert_world.put_lead()
+    records = alert_world.new_stream_records()
+    queue_url = alert_world.resources.alert_failures_queue_url
+    _send_to_failure_queue(alert_world, _on_failure_message(alert_world, records, 6))
+    sns_faults.failing_ids = {stuck["id"]}
+
+    report = replay_failures(queue_url, backoff=True)
+
+    assert list(report.kept.values()) == ["alerts_failed"]
+    assert list_failures(queue_url) == []  # hidden for backoff_seconds(1) = 60 s, not visible at once
+    assert [backoff_seconds(n) for n in (1, 2, 3, 4, 5, 9)] == [60, 120, 240, 480, 900, 900]

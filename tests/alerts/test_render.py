@@ -15,10 +15,12 @@ from hypothesis import strategies as st
 from leads_core.alerts import (
     GSM7_BASIC,
     GSM7_BASIC_TABLE,
+    SMS_MAX_CHARS,
     Alert,
     is_single_gsm7_segment,
     is_valid_subject,
     render_alert,
+    sms_as_delivered,
     to_sms_text,
 )
 
@@ -30,6 +32,11 @@ from tests.alerts.conftest import lead_item
 class AlertConfig:
     clinic_name: str = "Naperville Wellness Clinic"
     alert_detail: str = "contact"
+
+
+@dataclass(frozen=True)
+class NamedTopicConfig(AlertConfig):
+    topic_display_name: str = "Clinic leads"
 
 
 CONTACT = AlertConfig()
@@ -165,6 +172,8 @@ def test_contact_alert_reads_well() -> None:
         "service": "depression",
         "priority": "normal",
         "referral_type": "self",
+        "alert_type": "new_lead",
+        "sms": "send",
     }
 
 
@@ -379,3 +388,79 @@ def test_someone_who_may_be_in_crisis_is_called_whatever_they_preferred() -> Non
 def test_urgency_from_the_message_alone_is_worded_as_such() -> None:
     alert = _render(lead_item(urgent=True, in_crisis=False, urgent_reasons=["message"]))
     assert alert.email.startswith("URGENT: their message reads as a crisis. Call them now.")
+
+
+# ------------------------------------------------------------------------------------------- SMS as delivered
+
+
+LONG_TYPICAL_LEAD = {
+    "id": "7K3M9Q2XAB",
+    "first_name": "Alexandra",
+    "last_name": "Lopez",
+    "email": "alexandra.lopez@example.com",
+    "preferred_contact": "email",
+    "service": "chronic_pain",
+    "best_time": "afternoon",
+    "location": "oak-brook",
+}
+
+
+def test_the_display_name_prefix_sns_adds_counts_against_the_segment() -> None:
+    """This alert's own text is 155 characters: with "Clinic leads> " in front it used to be two segments."""
+    lead = lead_item(**LONG_TYPICAL_LEAD)
+    assert len(render_alert(lead, NamedTopicConfig(topic_display_name="")).sms) == 155
+    alert = _render(lead)
+    delivered = sms_as_delivered(alert.sms)
+    assert delivered == (
+        "Clinic leads> New consultation request: Alexandra L. - email alexandra.lopez@example.com, "
+        "afternoons. Chronic pain, Oak Brook. Ref 7K3M9Q2XAB."
+    )  # the clinic's name went first; the callback stays
+    assert len(delivered) <= SMS_MAX_CHARS
+
+
+@pytest.mark.parametrize("display_name", ["", "Clinic leads", "Naperville Wellness Clinic - new leads"])
+@pytest.mark.parametrize("detail", ["minimal", "contact"])
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_hostile_names_fit_one_segment_with_the_topic_prefix(
+    name: str, detail: str, display_name: str
+) -> None:
+    lead = lead_item(
+        first_name=name, last_name=name, urgent=len(name) % 2 == 0, email=f"{'x' * 40}@example.com"
+    )
+    config = NamedTopicConfig(
+        alert_detail=detail, clinic_name=name[:60] or "Clinic", topic_display_name=display_name
+    )
+    alert = render_alert(lead, config)
+    delivered = sms_as_delivered(alert.sms, display_name)
+    assert delivered == (f"{display_name}> " if display_name else "") + alert.sms
+    assert len(delivered) <= SMS_MAX_CHARS, delivered
+    assert all(c in GSM7_BASIC for c in delivered), delivered
+    assert is_single_gsm7_segment(alert.sms, display_name)
+    assert f"Ref {alert.lead_id}." in alert.sms
+
+
+def test_without_a_display_name_the_whole_segment_is_ours() -> None:
+    unprefixed = render_alert(lead_item(**LONG_TYPICAL_LEAD), NamedTopicConfig(topic_display_name="")).sms
+    assert len(unprefixed) > SMS_MAX_CHARS - len("Clinic leads> ")
+    assert unprefixed.endswith("Naperville Wellness Clinic")  # room for the clinic's name again
+
+
+def test_alert_type_and_sms_attributes_on_every_new_lead_alert() -> None:
+    for lead in (lead_item(), lead_item(urgent=True)):
+        alert = _render(lead)
+        assert alert.attributes["alert_type"] == "new_lead"
+        assert alert.attributes["sms"] == "send"
+
+
+def test_an_alert_without_an_sms_attribute_is_published_to_phones() -> None:
+    alert = _render(lead_item())
+    bare = Alert(
+        lead_id=alert.lead_id,
+        subject=alert.subject,
+        email=alert.email,
+        sms=alert.sms,
+        default=alert.default,
+        attributes={"lead_id": alert.lead_id, "alert_type": "escalation"},
+    )
+    sms_attribute = bare.to_publish_entry()["MessageAttributes"]["sms"]
+    assert sms_attribute == {"DataType": "String", "StringValue": "send"}

@@ -74,19 +74,21 @@ def test_dynamodb_throttling_on_claim_fails_the_lead_without_publishing(alert_wo
     assert alert_world.inbox() == []
 
 
-def test_a_published_alert_whose_mark_fails_still_counts_as_published(alert_world: AlertWorld) -> None:
+def test_a_published_alert_whose_mark_fails_is_remembered_and_never_published_again(
+    alert_world: AlertWorld,
+) -> None:
     lead = alert_world.put_lead()
-    _throttle_dynamodb_updates("alerted_at = :sent")
+    _throttle_dynamodb_updates("alerted_at = :sent")  # every mark attempt, retries included
 
     report = delivery.deliver([lead])
 
     assert list(report.published) == [lead["id"]]
+    assert report.unmarked == [lead["id"]]
     assert report.failed_lead_ids == []
     assert len(alert_world.inbox()) == 1
-    assert "alert_lease_until" in alert_world.get_item(lead["id"])  # the lease keeps retries away meanwhile
-    assert delivery.deliver([lead]).failed_lead_ids == [
-        lead["id"]
-    ]  # a retry within the lease: no second alert
+    assert "alert_lease_until" in alert_world.get_item(lead["id"])  # the lease keeps other containers away
+    again = delivery.deliver([lead])  # the record comes again to this container: mark, do not publish
+    assert (again.suppressed, again.unmarked, again.sns_calls) == ([lead["id"]], [lead["id"]], 0)
     assert alert_world.inbox() == []
 
 

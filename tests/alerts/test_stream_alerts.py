@@ -100,6 +100,8 @@ def test_alert_holds_codes_in_attributes_and_no_person_in_subject(
         "service": "ptsd",
         "priority": "normal",
         "referral_type": "self",
+        "alert_type": "new_lead",
+        "sms": "send",
         "AWS.SNS.SMS.SMSType": "Transactional",
     }
     subject = envelope["Subject"]
@@ -184,7 +186,8 @@ def test_modify_remove_ttl_and_non_new_inserts_never_alert(
     handler(lambda_event(alert_world.new_stream_records()), lambda_context)
     assert len(alert_world.inbox()) == 1
     claim_and_mark = alert_world.new_stream_records(filtered=False)
-    assert [r["eventName"] for r in claim_and_mark] == ["MODIFY", "MODIFY"]
+    lead_changes = [r for r in claim_and_mark if r["dynamodb"]["Keys"]["pk"]["S"] == f"LEAD#{lead['id']}"]
+    assert [r["eventName"] for r in lead_changes] == ["MODIFY", "MODIFY"]  # (and the storm window's item)
 
     dynamodb = aws.client("dynamodb")
     table = alert_world.resources.table_name
@@ -252,8 +255,9 @@ def test_sns_failures_report_exactly_the_failed_records_and_a_retry_sends_only_t
     records = alert_world.new_stream_records()
     event = lambda_event(records)
     ids = [lead["id"] for lead in leads]
-    # Publish calls go out in record order, 10 entries each: call 2 carries leads 10-19.
-    sns_faults.throttle_calls = {2}
+    # Publish calls go out in record order, 10 entries each: the second chunk carries leads 10-19. Its calls
+    # (and the in-invocation retries) are throttled; two entries fail on every try.
+    sns_faults.throttle_carrying = {ids[10]}
     sns_faults.failing_ids = {ids[3], ids[21]}
 
     first = handler(event, lambda_context)
@@ -266,7 +270,7 @@ def test_sns_failures_report_exactly_the_failed_records_and_a_retry_sends_only_t
         assert "alerted_at" not in item
         assert "alert_lease_until" not in item  # released, so the retry can claim at once
 
-    sns_faults.throttle_calls = set()
+    sns_faults.throttle_carrying = set()
     sns_faults.failing_ids = set()
     second = handler(event, lambda_context)
 
@@ -278,10 +282,9 @@ def test_sns_failures_report_exactly_the_failed_records_and_a_retry_sends_only_t
 def test_a_whole_batch_failing_is_reported_record_by_record(
     alert_world: AlertWorld, handler: Any, lambda_context: Any, sns_faults: SnsFaults
 ) -> None:
-    for _ in range(3):
-        alert_world.put_lead()
+    leads = [alert_world.put_lead() for _ in range(3)]
     records = alert_world.new_stream_records()
-    sns_faults.throttle_calls = {1}
+    sns_faults.throttle_carrying = {lead["id"] for lead in leads}
 
     response = handler(lambda_event(records), lambda_context)
 

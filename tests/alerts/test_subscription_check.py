@@ -275,7 +275,7 @@ def test_template_slots_subscribe_with_their_filter_policy(subscribed: dict[str,
     }
     sns = aws.client("sns")
     urgent = sns.get_subscription_attributes(SubscriptionArn=subscribed["UrgentPhoneSubscription1"])
-    assert json.loads(urgent["Attributes"]["FilterPolicy"]) == {"priority": ["urgent"]}
+    assert json.loads(urgent["Attributes"]["FilterPolicy"]) == {"priority": ["urgent"], "sms": ["send"]}
 
 
 def test_healthy_subscriptions_publish_zero(

@@ -75,8 +75,10 @@ def test_each_listed_recipient_gets_one_subscription(count: int) -> None:
     created = _subscriptions_for({"StaffEmails": emails, "StaffPhones": phones, "UrgentPhones": urgent})
 
     assert [s[1] for s in created if s[0] == "email"] == sorted(emails)
-    assert sorted(s[1] for s in created if s[0] == "sms" and s[2] is None) == sorted(phones)
-    assert [(s[1], s[2]) for s in created if s[2] is not None] == [("+16305550999", {"priority": ["urgent"]})]
+    assert sorted(s[1] for s in created if s[0] == "sms" and s[2] == {"sms": ["send"]}) == sorted(phones)
+    assert [(s[1], s[2]) for s in created if s[2] is not None and "priority" in s[2]] == [
+        ("+16305550999", {"priority": ["urgent"], "sms": ["send"]})
+    ]
 
 
 def _urgent_filter_policy() -> dict[str, Any]:
@@ -86,9 +88,9 @@ def _urgent_filter_policy() -> dict[str, Any]:
         if r["Properties"].get("TopicArn") == {"Ref": "StaffAlertsTopic"}
     }
     assert policies["StaffEmails"] is None
-    assert policies["StaffPhones"] is None
+    assert policies["StaffPhones"] == {"sms": ["send"]}  # the storm guard's hold (tests/alerts/test_storm.py)
     policy = policies["UrgentPhones"]
-    assert policy == {"priority": ["urgent"]}
+    assert policy == {"priority": ["urgent"], "sms": ["send"]}
     return policy
 
 

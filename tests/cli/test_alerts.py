@@ -52,6 +52,8 @@ def test_alert_test_publishes_one_marked_normal_alert(
     assert attributes["lead_id"] == result["lead_id"]
     assert result["lead_id"].startswith("TEST-")
     assert set(attributes) >= {"lead_id", "location", "service", "priority", "referral_type"}
+    assert attributes["alert_type"] == "test"
+    assert attributes["sms"] == "send"  # phone subscriptions (filter sms=send) receive it
     assert "no action needed" in envelope["Message"]
     assert envelope["Subject"].endswith("| Naperville Wellness Clinic")  # CLINIC_NAME, as the alert function
 
@@ -147,3 +149,47 @@ def test_dlq_replay_skips_an_erased_lead_and_human_output(
     assert "0 alerts sent" in replayed.stdout
     assert "1 not needed" in replayed.stdout
     assert inbox() == []
+
+
+def test_dlq_replay_keeps_a_message_whose_records_are_not_readable_yet_and_says_why(
+    leads: Cli, submit: Submitter, stack: Any, inbox: Callable[[], list[dict[str, Any]]]
+) -> None:
+    lead_id = submit(first_name="Later", submission_id="dlq-lead-0003")
+    shard_id, sequence = _stream_record_of(stack, lead_id)
+    record = {
+        "requestContext": {"condition": "RetryAttemptsExhausted", "approximateInvokeCount": 6},
+        "DDBStreamBatchInfo": {
+            "shardId": shard_id,
+            "startSequenceNumber": sequence,
+            "endSequenceNumber": str(int(sequence) + 10**9),  # a record the stream does not show yet
+            "batchSize": 2,
+            "streamArn": stack.stream_arn,
+        },
+    }
+    aws.client("sqs").send_message(QueueUrl=stack.alert_failures_queue_url, MessageBody=json.dumps(record))
+
+    replayed = leads("dlq", "replay")
+    as_json = leads.json("dlq", "replay")
+
+    assert replayed.exit_code == 0
+    assert "1 message(s) kept on the queue" in replayed.stdout
+    assert "did not reach the batch's last record" in replayed.stdout
+    assert list(as_json["kept"].values()) == ["stream_read_incomplete"]
+    assert leads.json("dlq", "list")["count"] == 1
+    # The lead that was read is alerted meanwhile, once, though the message stays.
+    assert [e["MessageAttributes"]["lead_id"]["Value"] for e in inbox()] == [lead_id]
+
+
+def test_alert_test_goes_through_the_exactly_once_path_and_its_ledger_item_expires(
+    leads: Cli, stack: Any, inbox: Callable[[], list[dict[str, Any]]]
+) -> None:
+    result = leads.json("alert-test")  # the alert path's log lines stay off stdout
+
+    (envelope,) = inbox()
+    assert envelope["MessageAttributes"]["lead_id"]["Value"] == result["lead_id"]
+    item = aws.client("dynamodb").get_item(
+        TableName=stack.table_name,
+        Key={"pk": {"S": f"ALERTTEST#{result['lead_id']}"}, "sk": {"S": "ALERTTEST"}},
+    )["Item"]
+    assert item["alert_message_id"]["S"] == result["message_id"]
+    assert "expires_at" in item

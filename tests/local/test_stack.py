@@ -171,6 +171,8 @@ def test_submit_json_alerts_staff_and_is_readable_with_boto3(local: LocalStack) 
     assert alert["subject"]
     assert lead_id in alert["email"]
     assert lead_id in alert["sms"]
+    assert alert["sms"].startswith("Clinic leads> ")  # as the demo StaffPhones number receives it
+    assert len(alert["sms"]) <= 160
     assert alert["email"] != alert["sms"]  # each protocol's part, not the default text twice
     assert alert["published_at"].endswith("Z")
 

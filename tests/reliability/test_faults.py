@@ -1,9 +1,12 @@
-"""Faults through the local stack: DynamoDB writes and SNS publishes throttled at 30 % (``LOCAL_FAULTS``).
+"""Faults through the local stack: EVERY DynamoDB and SNS call of the handlers throttled at 30 %
+(``LOCAL_FAULTS=dynamodb:*=0.3,sns:*=0.3``: claims, marks, releases, reads, publishes, the submit path's
+writes and reads).
 
 Clients retry a 503 with their key (bounded, exponential backoff). In the end every submission has exactly
-one lead and exactly one alert: the stream's retries redo failed publishes, and whatever still ended on the
-alert function's on-failure queue is replayed with ``leads_core.dlq.replay_failures`` (at most once per
-lead). ``RELIABILITY_FAULT_COUNT`` (default 300) sets the number of distinct submissions.
+one lead and exactly one alert: the stream's retries redo failed publishes, the scheduled replay
+(``ReplayAlertsFunction``, run by the local stack's timer) and at most one ``replay_failures`` settle what
+ended on the alert function's on-failure queue, at most once per lead. ``RELIABILITY_FAULT_COUNT`` (default
+100) sets the number of distinct submissions; the issue's 200-lead run is the manual check in docs/alerts.md.
 """
 
 from __future__ import annotations
@@ -25,8 +28,8 @@ from tests.reliability.traffic import Traffic, ids_by_submission, leads_by_key, 
 
 pytestmark = [pytest.mark.slow, pytest.mark.stack, pytest.mark.timeout(900)]
 
-DISTINCT = int(os.environ.get("RELIABILITY_FAULT_COUNT", "300"))
-FAULTS = "dynamodb:TransactWriteItems=0.3,sns:PublishBatch=0.3"
+DISTINCT = int(os.environ.get("RELIABILITY_FAULT_COUNT", "100"))
+FAULTS = "dynamodb:*=0.3,sns:*=0.3"
 MAX_ATTEMPTS = 12  # P(12 throttled writes in a row) = 0.3**12 ~ 5e-7 per submission
 
 
@@ -69,7 +72,7 @@ def _lines_about(log_text: str, lead_ids: set[str], limit: int = 40) -> str:
     return "\n".join(lines[:limit])
 
 
-def test_throttled_writes_and_publishes_still_give_one_lead_and_one_alert_each() -> None:
+def test_every_dynamodb_and_sns_call_throttled_still_gives_one_lead_and_one_alert_each() -> None:
     traffic = Traffic(visitor_token=run_token(), key_token=run_token(), count=DISTINCT)
     env = {"RATE_LIMIT_PER_HOUR": "10000", "LOCAL_FAULTS": FAULTS, "LOCAL_FAULTS_SEED": "20261129"}
     replays: list[dict[str, Any]] = []
@@ -98,7 +101,8 @@ def test_throttled_writes_and_publishes_still_give_one_lead_and_one_alert_each()
     assert all(len(group) == 1 for group in by_key.values()), "a retried submission was stored twice"
     assert len(items) == DISTINCT
 
-    alert_counts = Counter(alert["lead_id"] for alert in alerts)
+    # Per-lead alerts only: a storm digest (alert_type=digest) appears when a 10-minute window ends mid-run.
+    alert_counts = Counter(a["lead_id"] for a in alerts if a["attributes"].get("alert_type") == "new_lead")
     missing = accepted_ids - set(alert_counts)
     assert not missing, (
         f"{len(missing)} leads without alert after replays {replays}; stream stats {health['stream']}; "
@@ -108,5 +112,8 @@ def test_throttled_writes_and_publishes_still_give_one_lead_and_one_alert_each()
     assert max(alert_counts.values()) == 1, "a lead was alerted twice"
     injected = health["faults_injected"]
     assert any(name.startswith("sns:") and count > 0 for name, count in injected.items()), injected
+    for operation in ("dynamodb:UpdateItem", "dynamodb:TransactWriteItems", "sns:PublishBatch"):
+        assert injected.get(operation, 0) > 0, injected  # the alert bookkeeping was faulted too
+    assert len(replays) <= 1
 
     assert privacy_hits(log_text, traffic) == []

@@ -1,0 +1,390 @@
+"""Storm guard (contract 2.5): past ``ALERT_STORM_THRESHOLD`` new-lead alerts in a 10-minute window, the rest
+of that window's non-urgent leads reach phones as ONE digest SMS instead of one text each.
+
+Mechanism: every alert carries the code-only message attribute ``sms`` (``send`` | ``hold``) and the phone
+subscriptions' filter policies require ``sms=send`` (``UrgentPhones``: ``priority=urgent`` too). A held lead's
+alert is still published once, so every email subscriber gets it as before; only the texts are held.
+
+Windows are fixed 10-minute slices of the clock (``00:00``, ``00:10``, ...), one counter item each: pk
+``STORM#<window start, UTC, e.g. 2026-12-02T06:10Z>``, sk ``STORM``, with ``sent_ids`` and ``held_ids``
+(string sets of lead ids), ``closed_at``, ``expires_at`` (TTL, two days) and the digest's own exactly-once
+bookkeeping (``alerted_at``, lease: ``delivery.publish_once``).
+
+Decision (``hold_sms``, per new-lead alert just before it is published, after its claim):
+- urgent: ``ADD sent_ids :id`` and send, always;
+- otherwise one conditional ``ADD sent_ids :id`` that succeeds while the window has sent fewer than the
+  threshold (or this lead is in it already: a retry decides the same way) -> ``send``; when the window is
+  full, ``ADD held_ids :id`` on condition that the window is not closed -> ``hold``; closed -> ``send``.
+  String sets make every step idempotent: a retried or duplicate lead is never counted twice.
+- any DynamoDB failure (after short retries), or any other error deciding -> ``send``: an extra text is
+  better than a missing one, and the alert itself is never held up.
+
+Digest (``flush_digests``, from a scheduled function): for each ended window with held leads, first close it
+(``closed_at``: from then on no lead is held in it, so the count is final whichever flush reads it), then
+publish ``"N new requests since HH:MM"`` through ``delivery.publish_once`` with the window's item as ledger:
+one digest per window, even when flushes run twice, concurrently, or under throttling.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from leads_core import aws, keys
+from leads_core.alerts import (
+    PRINTABLE_ASCII,
+    SMS_SEND,
+    SUBJECT_MAX_CHARS,
+    Alert,
+    clock_label,
+    display_name_of,
+    sms_budget,
+    to_ascii_line,
+    to_sms_text,
+)
+from leads_core.observability import MetricUnit, logger, metrics
+
+if TYPE_CHECKING:
+    from leads_core.delivery import DeliveryReport, TimeLeft
+
+WINDOW_SECONDS = 600
+STORM_PREFIX = "STORM#"  # pk prefix of the window items (the alert role's dynamodb:LeadingKeys)
+STORM_SK = "STORM"
+STORM_TTL_SECONDS = 2 * 24 * 3600  # a window item is kept two days after its window
+LOOKBACK_WINDOWS = 18  # a flush looks at the last 3 hours of windows (a digest later than that is dropped)
+DECISION_ATTEMPTS = 3
+_RETRY_BASE_SECONDS = 0.02
+
+Decision = Literal["send", "hold"]
+SEND: Decision = "send"
+HOLD: Decision = "hold"
+
+_sleep = time.sleep  # tests may replace it
+_clock = time.time  # tests may replace it (a fixed moment inside one window)
+_random = random.Random()  # noqa: S311 - jitter, not cryptography
+
+
+class StormSettings(Protocol):
+    @property
+    def table_name(self) -> str: ...
+
+    @property
+    def alert_storm_threshold(self) -> int: ...
+
+
+class DigestSettings(StormSettings, Protocol):
+    @property
+    def topic_arn(self) -> str: ...
+
+    @property
+    def clinic_name(self) -> str: ...
+
+
+# ------------------------------------------------------------------------------------------------ windows
+
+
+def window_start(epoch: float) -> int:
+    """Start (epoch seconds) of the 10-minute window holding ``epoch``."""
+    return int(epoch // WINDOW_SECONDS) * WINDOW_SECONDS
+
+
+def window_label(start: int) -> str:
+    return datetime.fromtimestamp(start, tz=UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+def window_key(start: int) -> dict[str, dict[str, str]]:
+    return {keys.PK: {"S": f"{STORM_PREFIX}{window_label(start)}"}, keys.SK: {"S": STORM_SK}}
+
+
+def digest_id(start: int) -> str:
+    """The digest's id (PublishBatch entry id and ``lead_id`` attribute): ``DIGEST-20261202T0610Z``."""
+    return "DIGEST-" + datetime.fromtimestamp(start, tz=UTC).strftime("%Y%m%dT%H%MZ")
+
+
+# ----------------------------------------------------------------------------------------------- decision
+
+
+def _error_code(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
+
+
+def _is_aws_error(exc: Exception) -> bool:
+    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+
+    return isinstance(exc, ClientError | BotoCoreError)
+
+
+class _ConditionFailed(Exception):
+    def __init__(self, old: Mapping[str, Any]) -> None:
+        super().__init__("condition failed")
+        self.old = old
+
+
+def _update(request: dict[str, Any]) -> dict[str, Any]:
+    """``UpdateItem`` retried on AWS errors; raises ``_ConditionFailed`` (old item) or the last error."""
+    attempt = 0
+    while True:
+        try:
+            return dict(aws.client("dynamodb").update_item(**request))
+        except Exception as exc:
+            if _error_code(exc) == "ConditionalCheckFailedException":
+                raise _ConditionFailed(getattr(exc, "response", {}).get("Item") or {}) from None
+            attempt += 1
+            if not _is_aws_error(exc) or attempt >= DECISION_ATTEMPTS:
+                raise
+            _sleep(_random.uniform(0, _RETRY_BASE_SECONDS * 2**attempt))
+
+
+def _string_set(item: Mapping[str, Any], name: str) -> set[str]:
+    value = item.get(name)
+    return set(value.get("SS", [])) if isinstance(value, Mapping) else set()
+
+
+def decide(
+    lead_id: str, *, urgent: bool, table_name: str, threshold: int, now: float | None = None
+) -> Decision:
+    """``send`` or ``hold`` for this lead's SMS in the window of ``now``; raises AWS errors (retried)."""
+    moment = _clock() if now is None else now
+    start = window_start(moment)
+    base: dict[str, Any] = {
+        "TableName": table_name,
+        "Key": window_key(start),
+        "ExpressionAttributeValues": {
+            ":id": {"SS": [lead_id]},
+            ":expires": {"N": str(start + WINDOW_SECONDS + STORM_TTL_SECONDS)},
+        },
+        "ExpressionAttributeNames": {"#ttl": keys.TTL_ATTRIBUTE},
+    }
+    if urgent:
+        _update({**base, "UpdateExpression": "ADD sent_ids :id SET #ttl = if_not_exists(#ttl, :expires)"})
+        return SEND
+    try:
+        _update(
+            {
+                **base,
+                "UpdateExpression": "ADD sent_ids :id SET #ttl = if_not_exists(#ttl, :expires)",
+                "ConditionExpression": (
+                    "contains(sent_ids, :lead) OR ((attribute_not_exists(sent_ids) OR size(sent_ids) < :max)"
+                    " AND NOT contains(held_ids, :lead))"
+                ),
+                "ExpressionAttributeValues": {
+                    **base["ExpressionAttributeValues"],
+                    ":lead": {"S": lead_id},
+                    ":max": {"N": str(threshold)},
+                },
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        )
+        return SEND
+    except _ConditionFailed as full:
+        if lead_id in _string_set(full.old, "held_ids"):
+            return HOLD  # decided before (a retry of this lead)
+    try:
+        _update(
+            {
+                **base,
+                "UpdateExpression": "ADD held_ids :id SET #ttl = if_not_exists(#ttl, :expires)",
+                "ConditionExpression": "attribute_not_exists(closed_at) OR contains(held_ids, :lead)",
+                "ExpressionAttributeValues": {**base["ExpressionAttributeValues"], ":lead": {"S": lead_id}},
+            }
+        )
+    except _ConditionFailed:
+        return SEND  # the window's digest is already closed: too late to hold, text it
+    return HOLD
+
+
+def hold_sms(alerts: Sequence[Alert], *, settings: StormSettings, now: float | None = None) -> list[Alert]:
+    """``alerts`` with the ``sms`` attribute decided for each new-lead alert (others unchanged)."""
+    decided: list[Alert] = []
+    held = failed = 0
+    for alert in alerts:
+        if alert.attributes.get("alert_type") != "new_lead":
+            decided.append(alert)
+            continue
+        try:
+            decision = decide(
+                alert.lead_id,
+                urgent=alert.priority == "urgent",
+                table_name=settings.table_name,
+                threshold=settings.alert_storm_threshold,
+                now=now,
+            )
+        except Exception as exc:  # AWS errors after the retries, or a bug here: never block or lose the alert
+            logger.warning(
+                "storm decision failed, SMS sent",
+                extra={"lead_id": alert.lead_id, "error_code": _error_code(exc) or type(exc).__name__},
+            )
+            failed += 1
+            decision = SEND
+        if decision == HOLD:
+            held += 1
+            logger.info("alert SMS held for the storm digest", extra={"lead_id": alert.lead_id})
+        decided.append(replace(alert, attributes={**alert.attributes, "sms": decision}))
+    if held:
+        metrics.add_metric(name="AlertSmsHeld", unit=MetricUnit.Count, value=held)
+    if failed:
+        metrics.add_metric(name="StormDecisionFailed", unit=MetricUnit.Count, value=failed)
+    return decided
+
+
+# ------------------------------------------------------------------------------------------------- digest
+
+
+def render_digest(
+    start: int,
+    lead_ids: Sequence[str],
+    *,
+    threshold: int,
+    clinic_name: str,
+    display_name: str,
+    console_url: str = "",
+) -> Alert:
+    """The window's digest: ``alert_type=digest``, ASCII subject, SMS one segment with the topic's prefix."""
+    count = len(lead_ids)
+    since = clock_label(start)
+    until = clock_label(start + WINDOW_SECONDS)
+    plural = "request" if count == 1 else "requests"
+    head = f"{count} new {plural} since {since}"
+    budget = sms_budget(display_name)
+    link = to_sms_text(console_url)
+    clinic = to_sms_text(clinic_name)
+    body = f"{head}, not texted one by one (over {threshold} in 10 min). Each is in your email."
+    options = [f"{body} {tail}" for tail in (link, clinic) if tail]
+    options += [body, f"{head}. Each is in your email."]
+    sms = next((option for option in options if len(option) <= budget), head[:budget])
+
+    subject = f"SMS digest: {count} new consultation {plural} since {since}"
+    clinic_ascii = to_ascii_line(clinic_name)
+    if clinic_ascii and len(subject) + 3 + len(clinic_ascii) <= SUBJECT_MAX_CHARS:
+        subject = f"{subject} | {clinic_ascii}"
+    subject = "".join(c for c in subject if c in PRINTABLE_ASCII)[:SUBJECT_MAX_CHARS]
+
+    lines = [
+        f"{count} new consultation {plural} arrived between {since} and {until} after the first {threshold}",
+        "of those 10 minutes had been texted. To keep phones usable, their texts were held and this one",
+        "summary was sent instead. Each request has its own email alert; urgent requests are always texted.",
+        "",
+        "References:",
+        *[f"  {lead_id}   (leads show {lead_id})" for lead_id in sorted(lead_ids)],
+    ]
+    if console_url:
+        lines += ["", f"Staff console: {console_url}"]
+    email = "\n".join(lines) + "\n"
+    identifier = digest_id(start)
+    return Alert(
+        lead_id=identifier,
+        subject=subject,
+        email=email,
+        sms=sms,
+        default=email,
+        attributes={"lead_id": identifier, "priority": "normal", "alert_type": "digest", "sms": SMS_SEND},
+    )
+
+
+@dataclass
+class FlushReport:
+    windows: list[str] = field(default_factory=list)  # digest ids of windows with held SMS looked at
+    published: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+def _held_windows(table_name: str, starts: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The window items among ``starts`` that held SMS and have no digest marked yet (strongly consistent)."""
+    found: dict[int, dict[str, Any]] = {}
+    by_pk = {window_key(start)[keys.PK]["S"]: start for start in starts}
+    client = aws.client("dynamodb")
+    for offset in range(0, len(starts), 100):
+        part = [window_key(start) for start in starts[offset : offset + 100]]
+        response = client.batch_get_item(RequestItems={table_name: {"Keys": part, "ConsistentRead": True}})
+        for item in response.get("Responses", {}).get(table_name, []):
+            if _string_set(item, "held_ids") and "alerted_at" not in item:
+                found[by_pk[item[keys.PK]["S"]]] = item
+    return found
+
+
+def _close(table_name: str, start: int, now: float) -> set[str]:
+    """Close the window (no lead is held in it from now on); its final held lead ids."""
+    response = _update(
+        {
+            "TableName": table_name,
+            "Key": window_key(start),
+            "UpdateExpression": "SET closed_at = if_not_exists(closed_at, :now)",
+            "ConditionExpression": "attribute_exists(#pk)",
+            "ExpressionAttributeNames": {"#pk": keys.PK},
+            "ExpressionAttributeValues": {":now": {"N": str(int(now))}},
+            "ReturnValues": "ALL_NEW",
+        }
+    )
+    return _string_set(response.get("Attributes") or {}, "held_ids")
+
+
+def flush_digests(
+    *,
+    settings: DigestSettings,
+    now: float | None = None,
+    time_left: TimeLeft | None = None,
+    console_url: str = "",
+    publish: Callable[..., DeliveryReport] | None = None,
+) -> FlushReport:
+    """Publish the digest of every ended window (last ``LOOKBACK_WINDOWS``) that held SMS, once each.
+
+    Never raises for AWS errors: a window that could not be read, closed or published is in ``failed`` and
+    is tried again by the next run.
+    """
+    from leads_core.alert_store import ClaimCondition  # noqa: PLC0415
+    from leads_core.delivery import AlertJob, publish_once  # noqa: PLC0415
+
+    publisher = publish or publish_once
+    moment = _clock() if now is None else now
+    current = window_start(moment)
+    starts = [current - WINDOW_SECONDS * n for n in range(1, LOOKBACK_WINDOWS + 1)]
+    report = FlushReport()
+    try:
+        windows = _held_windows(settings.table_name, starts)
+    except Exception as exc:
+        if not _is_aws_error(exc):
+            raise
+        logger.warning("storm windows not read", extra={"error_code": _error_code(exc) or type(exc).__name__})
+        report.failed.append("read")
+        return report
+
+    jobs = []
+    for start in sorted(windows):
+        identifier = digest_id(start)
+        report.windows.append(identifier)
+        try:
+            held = _close(settings.table_name, start, moment)
+        except Exception as exc:
+            if not _is_aws_error(exc) and not isinstance(exc, _ConditionFailed):
+                raise
+            report.failed.append(identifier)
+            continue
+        digest = render_digest(
+            start,
+            sorted(held),
+            threshold=settings.alert_storm_threshold,
+            clinic_name=settings.clinic_name,
+            display_name=display_name_of(settings),
+            console_url=console_url,
+        )
+        jobs.append(
+            AlertJob(
+                key=window_key(start),
+                alert=digest,
+                claim_condition=ClaimCondition(
+                    expression="attribute_exists(#pk) AND attribute_exists(closed_at)", names={"#pk": keys.PK}
+                ),
+            )
+        )
+    if jobs:
+        delivered = publisher(jobs, settings=settings, time_left=time_left)
+        report.published = sorted(delivered.published)
+        report.failed += sorted(delivered.failed_lead_ids)
+        for identifier in report.published:
+            logger.info("storm digest published", extra={"lead_id": identifier})
+    return report
