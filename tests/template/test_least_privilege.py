@@ -61,12 +61,23 @@ def test_submit_role_may_write_only_lead_idempotency_dedupe_and_rate_items(dev: 
     assert not allowed(patterns, "IDEX#x")
 
 
-def test_alert_role_may_touch_only_lead_items(dev: Template) -> None:
-    patterns = leading_key_patterns(dev, "SendAlertsFunction")
-    assert patterns == ["LEAD#*"]
-    assert allowed(patterns, keys.lead_key("7K3M9Q2XAB")["pk"]["S"])
-    others = (AUDIT_KEY, keys.idempotency_key("k")["pk"]["S"], keys.rate_key("h", "2026120100")["pk"]["S"])
-    assert not [key for key in others if allowed(patterns, key)]
+def test_alert_roles_may_touch_only_lead_items_and_storm_windows(dev: Template) -> None:
+    from leads_core import storm
+
+    for function_id in ("SendAlertsFunction", "ReplayAlertsFunction"):
+        statements = table_statements(dev, function_id)
+        patterns = sorted({p for s in statements for p in as_list(_leading_keys(s))})
+        assert patterns == ["LEAD#*", "STORM#*"], function_id
+        assert allowed(patterns, keys.lead_key("7K3M9Q2XAB")["pk"]["S"])
+        assert allowed(patterns, storm.window_key(1_764_655_800)["pk"]["S"])
+        idempotency, rate = keys.idempotency_key("k")["pk"]["S"], keys.rate_key("h", "2026120100")["pk"]["S"]
+        assert not [key for key in (AUDIT_KEY, idempotency, rate) if allowed(patterns, key)], function_id
+
+
+def _leading_keys(statement: dict[str, Any]) -> Any:
+    condition = statement.get("Condition", {})
+    assert set(condition) == {"ForAllValues:StringLike"}, statement
+    return condition["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
 
 
 class TableRequests:
