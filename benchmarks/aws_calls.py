@@ -3,10 +3,14 @@
 botocore copies the session's event emitter into each client when the client is created, so the hook is
 registered on a fresh session before ``leads_core.aws`` creates any client (``install_counter``).
 ``before-call`` fires once per API operation (retries of that operation are counted by ``before-send``).
+``before-parameter-build`` sees each operation's parameters as the caller passed them: the first ones of
+each operation are kept (``first_params``), e.g. the submit handler's ``TransactWriteItems`` for the
+reference handler.
 """
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from collections import Counter
@@ -21,7 +25,16 @@ class CallCounter:
         self.calls: Counter[str] = Counter()
         self.attempts: Counter[str] = Counter()
         self.seconds_in_calls = 0.0
+        self.first_params: dict[str, dict[str, Any]] = {}
         self._started = threading.local()
+
+    def _on_params(self, params: Any = None, model: Any = None, **_: Any) -> None:
+        if model is None or not isinstance(params, dict):
+            return
+        name = f"{model.service_model.service_name}:{model.name}"
+        if name not in self.first_params:
+            with self._lock:
+                self.first_params.setdefault(name, copy.deepcopy(params))
 
     def _on_call(self, model: Any = None, **_: Any) -> None:
         self._started.at = time.perf_counter()
@@ -64,6 +77,7 @@ def install_counter() -> CallCounter:
     counter = CallCounter()
     aws.reset()
     session = aws.session()
+    session.events.register("before-parameter-build", counter._on_params)
     session.events.register("before-call", counter._on_call)
     session.events.register("before-send", counter._on_send)
     session.events.register("after-call", counter._on_call_done)
