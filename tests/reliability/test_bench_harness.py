@@ -210,3 +210,20 @@ def test_staff_list_is_not_applicable_while_the_route_is_missing(status: int, bo
 def test_staff_list_is_due_once_the_staff_api_answers() -> None:
     with answering(401, b'{"message": "Unauthorized"}') as stack:
         assert local.staff_api_absent(stack.port) is None
+
+
+def test_time_in_an_aws_call_starts_when_the_client_method_is_called(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Request building (validation, serialisation) is inside the call, not the handler's own code."""
+    from benchmarks import aws_calls
+
+    ticks = iter(range(1, 100))
+    monkeypatch.setattr(aws_calls, "time", SimpleNamespace(perf_counter=lambda: float(next(ticks))))
+    with moto_backend() as resources:
+        counter = install_counter()
+        from leads_core import aws
+
+        counter.reset()
+        aws.client("dynamodb").describe_table(TableName=resources.table_name)
+    # One clock reading each: call start (1), request built (2), answer (3).
+    assert counter.seconds_in_calls == 2.0
+    assert counter.seconds_sending == 1.0
