@@ -182,6 +182,13 @@ def human_table(report: dict[str, Any]) -> str:
                 ro=warm_split["reference_handler_own_code_ms"]["median"],
             )
         )
+        lines.append(
+            "  own code with botocore's request building (the split before 2026-12-02): submit {s} ms, "
+            "reference {r} ms".format(
+                s=warm_split["submit_handler_own_code_and_request_building_ms"]["median"],
+                r=warm_split["reference_handler_own_code_and_request_building_ms"]["median"],
+            )
+        )
     calls = report.get("sync_aws_calls") or {}
     if calls:
         lines.append(f"warm AWS calls per lead: {calls['warm_operations']}")
