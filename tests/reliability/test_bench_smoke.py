@@ -18,6 +18,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 FIGURES = (
     "cold_start_ratio",
     "warm_overhead_ratio",
+    "own_code_ms",
     "sync_aws_calls_per_lead",
     "sns_calls_per_alert",
     "local_p50_ms",
@@ -45,10 +46,25 @@ def test_quick_bench_prints_every_figure_as_its_last_line() -> None:
     assert set(report["goals"]) == {
         "cold_start_ratio",
         "warm_overhead_ratio",
+        "own_code_ms",
         "sync_aws_calls_per_lead",
         "sns_calls_per_alert",
+        "local_p99_ms",
+        "lead_to_alert_p99_ms",
     }
     assert all(isinstance(goal["met"], bool) for goal in report["goals"].values())
     assert report["importtime_top"], "no import profile"
     assert "package_size" in report
     assert report["sync_aws_calls"]["cold_first_call"] >= report["sync_aws_calls_per_lead"]
+    # Counted from the first request, default configuration (no captcha, so no SSM).
+    assert sorted(report["cold_start"]["first_request_clients"]) == ["dynamodb", "secretsmanager"]
+    assert report["own_code_ms"] == report["warm_path"]["submit_handler_own_code_ms"]["median"]
+    # No staff API yet: null, explained under not_applicable, and the run still exits 0 (checked above).
+    assert "staff_list_p99_ms" in report
+    assert report["staff_list_p99_ms"] is None
+    assert "/staff/leads" in report["not_applicable"]["staff_list_p99_ms"]
+    assert [item["item"] for item in report["warm_path"]["reference_transaction"]] == [
+        "idempotency",
+        "lead",
+        "rate",
+    ]
