@@ -187,7 +187,7 @@ PUBLISH_ATTEMPTS = 3  # re-publish entries SNS surely refused (throttled), then 
 _MEMORY_LIMIT = 10_000
 
 _sleep = time.sleep  # tests may replace it
-_random = random.Random()  # noqa: S311 - jitter, not cryptography
+_random = random.Random()  # noqa: S311  # nosec B311: retry jitter, not cryptography
 
 
 class _Budget:

@@ -65,7 +65,7 @@ HOLD: Decision = "hold"
 
 _sleep = time.sleep  # tests may replace it
 _clock = time.time  # tests may replace it (a fixed moment inside one window)
-_random = random.Random()  # noqa: S311 - jitter, not cryptography
+_random = random.Random()  # noqa: S311  # nosec B311: retry jitter, not cryptography
 
 
 class StormSettings(Protocol):

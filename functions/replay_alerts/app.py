@@ -60,8 +60,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if digests.published:
         metrics.add_metric(name="AlertStormDigests", unit=MetricUnit.Count, value=len(digests.published))
     kept = Counter(report.kept.values())
+    # Every run reports how many messages it saw (0 too): a heartbeat of the replay, and never an empty flush.
+    metrics.add_metric(name="AlertReplayMessages", unit=MetricUnit.Count, value=report.messages)
     for name, value in (
-        ("AlertReplayMessages", report.messages),
         ("AlertReplayDeleted", report.messages_deleted),
         ("AlertReplayKept", len(report.kept)),
     ):

@@ -17,7 +17,7 @@ from botocore.stub import Stubber
 from click.testing import CliRunner
 from leads_cli.main import cli
 from leads_core import aws
-from leads_local.template import create_subscriptions
+from leads_local.template import create_subscriptions, resource
 from moto.sns.models import sns_backends
 
 from .conftest import CallLog, Cli, audit_items
@@ -60,7 +60,9 @@ def test_all_confirmed_listed_masked(leads: Cli, recipients: dict[str, str]) -> 
         ("StaffPhones", "sms", "+1******0142", "confirmed"),
         ("UrgentPhones", "sms", "+1******0177", "confirmed"),
     ]
-    assert result["subscriptions"][3]["filter_policy"] == {"priority": ["urgent"]}
+    template_policy = resource("UrgentPhoneSubscription1")["Properties"]["FilterPolicy"]
+    assert result["subscriptions"][3]["filter_policy"] == template_policy
+    assert template_policy["priority"] == ["urgent"]
     assert result["unhealthy"] == 0
 
 

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from leads_cli.main import cli
 from leads_core import aws
 from leads_local.stack import LOCAL_ENDPOINT_DEFAULTS, LocalStack
+from leads_local.template import resource
 
 pytestmark = pytest.mark.stack
 
@@ -75,7 +76,9 @@ def test_demo_recipients_are_subscribed_like_the_template_does(local: LocalStack
     urgent = sns.get_subscription_attributes(
         SubscriptionArn=local.resources.subscriptions["UrgentPhoneSubscription1"]
     )
-    assert json.loads(urgent["Attributes"]["FilterPolicy"]) == {"priority": ["urgent"]}
+    template_policy = resource("UrgentPhoneSubscription1")["Properties"]["FilterPolicy"]
+    assert json.loads(urgent["Attributes"]["FilterPolicy"]) == template_policy
+    assert template_policy["priority"] == ["urgent"]
 
 
 def test_the_scheduled_check_reports_an_unsubscribed_email(local: LocalStack) -> None:
