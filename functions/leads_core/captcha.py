@@ -245,11 +245,12 @@ def _post_form(url: str, form: dict[str, str], timeout: float) -> dict[str, Any]
     return answer
 
 
-def captcha_secret(parameter_name: str) -> str:
+def captcha_secret(parameter_name: str, ssm: Any | None = None) -> str:
     """The captcha secret from SSM Parameter Store (``WithDecryption``), read once per container.
 
-    A missing parameter or an empty value raises ``ConfigurationError`` (naming the setting, not the value);
-    any other AWS failure raises ``CaptchaUnavailable`` and is retried on the next call.
+    ``ssm`` is the client to read it with (default ``aws.client("ssm")``). A missing parameter or an empty
+    value raises ``ConfigurationError`` (naming the setting, not the value); any other AWS failure raises
+    ``CaptchaUnavailable`` and is retried on the next call.
     """
     cached = _secrets.get(parameter_name)
     if cached is not None:
@@ -263,7 +264,8 @@ def captcha_secret(parameter_name: str) -> str:
         if cached is not None:
             return cached
         try:
-            answer = aws.client("ssm").get_parameter(Name=parameter_name, WithDecryption=True)
+            client = ssm if ssm is not None else aws.client("ssm")
+            answer = client.get_parameter(Name=parameter_name, WithDecryption=True)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ParameterNotFound":
                 raise ConfigurationError("CAPTCHA_SECRET_PARAM: the SSM parameter does not exist") from None

@@ -89,10 +89,11 @@ class Outcome:
 class ProviderCaptcha:
     """The real verifier: the secret from SSM, the provider over HTTPS within the invocation's time budget,
     and a verdict key that is the keyed hash (HMAC, purpose ``captcha``) of the submission's idempotency key
-    and content digest."""
+    and content digest. ``ssm`` is the client the secret is read with (default ``aws.client("ssm")``)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, ssm: Any | None = None) -> None:
         self._settings = settings
+        self._ssm = ssm
 
     def verdict_key(self, submission_id: str | None, digest: str) -> str | None:
         """``None`` (no memory) when the hash key is unavailable: the write that follows needs that key too
@@ -111,7 +112,7 @@ class ProviderCaptcha:
         self, token: str | None, source_ip: str, *, verdict_key: str | None
     ) -> captchas.CaptchaVerdict:
         settings = self._settings
-        secret = captchas.captcha_secret(settings.captcha_secret_param)
+        secret = captchas.captcha_secret(settings.captcha_secret_param, self._ssm)
         # Up to 3 s, and never so long that one storage attempt no longer fits in the time budget.
         timeout = deadline.time_for(CAPTCHA_TIMEOUT_SECONDS, keep=STORAGE_TIME_SECONDS)
         if timeout is None:
@@ -134,7 +135,7 @@ def default_store(settings: Settings) -> LeadStore:
 
 def default_captcha(settings: Settings) -> CaptchaVerifier:
     """The provider of ``settings`` (``CAPTCHA_PROVIDER``), its secret read through ``leads_core.aws``."""
-    return ProviderCaptcha(settings)
+    return ProviderCaptcha(settings, ssm=aws.client("ssm"))
 
 
 def accept(

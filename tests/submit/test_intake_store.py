@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import boto3
-from leads_core import intake
+from leads_core import captcha, intake
 from leads_core.captcha import FAILED, CaptchaVerdict, VerdictCache
 from leads_core.repository import LeadRepository
 from leads_core.settings import load_settings
@@ -89,4 +89,36 @@ def test_a_fake_verifier_decides_the_stored_status(
     assert outcome.kind == "spam"
     [lead] = leads_in(table_items())
     assert (lead["status"], lead["spam_reasons"], lead["channel"]) == ("spam", ["captcha"], "form")
+    load_settings.cache_clear()
+
+
+def test_the_provider_verifier_reads_its_secret_through_the_client_it_is_given(
+    stack: Any, aws_calls: CallCounter, monkeypatch: Any, table_items: Callable[[], list[dict[str, Any]]]
+) -> None:
+    monkeypatch.setenv("CAPTCHA_PROVIDER", "turnstile")
+    monkeypatch.setenv("CAPTCHA_SECRET_PARAM", "/clinic-leads/no-such-parameter")
+    load_settings.cache_clear()
+    captcha.forget_captcha_secret()
+    ssm = boto3.Session(region_name="us-east-1").client("ssm")
+    ssm_calls = CallCounter()
+    ssm.meta.events.register("before-call", ssm_calls)
+    client, _ = own_dynamodb()
+
+    outcome = intake.accept(
+        submitted(captcha_token="token"),
+        "json",
+        SOURCE_IP,
+        settings=load_settings(),
+        store=LeadRepository(load_settings(), dynamodb=client),
+        captcha=intake.ProviderCaptcha(load_settings(), ssm=ssm),
+        verdicts=VerdictCache(),
+    )
+
+    # The parameter does not exist: a configuration problem, so the lead is kept and flagged, never spam.
+    assert ssm_calls.calls == ["ssm.GetParameter"]
+    assert "ssm.GetParameter" not in aws_calls.calls
+    assert outcome.kind == "accepted"
+    [lead] = leads_in(table_items())
+    assert (lead["status"], lead["review_flags"]) == ("new", ["captcha_unverified"])
+    captcha.forget_captcha_secret()
     load_settings.cache_clear()
