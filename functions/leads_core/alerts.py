@@ -3,16 +3,14 @@
 Pure code: no AWS, no clock except the lead's own ``created_at``. The lead is a plain dict as deserialised
 from DynamoDB (str / bool / Decimal / list / dict); any attribute may be missing or of an unexpected type, and
 every visitor value may be hostile (line breaks, control and bidi characters, emoji, HTML, 2000-char
-messages). Rules (contract 2.5):
+messages). Rules (docs/alerts.md):
 
 - ``subject``: printable ASCII only (0x20-0x7E), 1-99 characters, no line breaks, never a person's name.
-- ``sms``: one segment *as the phone receives it*: SNS puts the topic's display name and ``"> "`` in front of
-  every SMS from a topic (``Clinic leads> ``), so that prefix plus our text is at most 160 characters, every
-  one in the GSM 03.38 *basic* alphabet (the display name comes from the ``TOPIC_DISPLAY_NAME`` setting, the
-  same value as the template's ``StaffAlertsTopic`` ``DisplayName``). Visitor text is
-  transliterated to plain ASCII (José -> Jose, ß -> ss, curly quotes -> straight); the ASCII characters that
-  are not GSM basic are replaced (``[ {`` -> ``(``, ``] }`` -> ``)``, ``| \\`` -> ``/``, ``~`` -> ``-``, the
-  backtick -> ``'``) or dropped (``^``); names are shortened until it fits.
+- ``sms``: one segment *as the phone receives it*: the topic's display-name prefix (``Clinic leads> ``) plus
+  our text is at most 160 characters of the GSM 03.38 *basic* alphabet (the display name comes from the
+  ``TOPIC_DISPLAY_NAME`` setting, the same value as the template's ``StaffAlertsTopic`` ``DisplayName``).
+  The text rules (alphabet, transliteration of visitor text, segment budget) are ``leads_core.gsm7``; here
+  the clinic's name is dropped and then the visitor's name shortened until it fits.
 - Detail per ``ALERT_DETAIL``: ``minimal`` (reference, service, location, priority, preferred contact method
   and time), ``contact`` (adds first name, last initial and the callback phone or email), ``full`` (the email
   part only adds full name, message, provider and attribution). The SMS never carries more than ``contact``
@@ -29,99 +27,79 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any, Literal, Protocol
 
+from leads_core.gsm7 import (
+    DEFAULT_TOPIC_DISPLAY_NAME,
+    GSM7_BASIC,
+    GSM7_BASIC_TABLE,
+    MESSAGE_MAX_CHARS,
+    PRINTABLE_ASCII,
+    SMS_MAX_CHARS,
+    SMS_SAFE,
+    clean_block,
+    clean_line,
+    is_single_gsm7_segment,
+    sms_as_delivered,
+    sms_budget,
+    sms_prefix,
+    to_ascii_line,
+    to_sms_text,
+)
 from leads_core.keys import ATTRIBUTION_FIELDS
+
+# The text rules (leads_core.gsm7) that importers have always found here.
+__all__ = [
+    "ALERT_TIMEZONE",
+    "ALERT_TYPES",
+    "DEFAULT_TOPIC_DISPLAY_NAME",
+    "GSM7_BASIC",
+    "GSM7_BASIC_TABLE",
+    "MESSAGE_MAX_CHARS",
+    "PRINTABLE_ASCII",
+    "SMS_HOLD",
+    "SMS_MAX_CHARS",
+    "SMS_SAFE",
+    "SMS_SEND",
+    "SUBJECT_MAX_CHARS",
+    "Alert",
+    "AlertDetailLevel",
+    "AlertSettings",
+    "AlertType",
+    "Priority",
+    "clean_block",
+    "clean_line",
+    "clock_label",
+    "display_name_of",
+    "format_created",
+    "is_single_gsm7_segment",
+    "is_valid_subject",
+    "lead_priority",
+    "location_label",
+    "render_alert",
+    "render_email",
+    "render_sms",
+    "render_subject",
+    "sms_as_delivered",
+    "sms_budget",
+    "sms_prefix",
+    "to_ascii_line",
+    "to_sms_text",
+]
 
 AlertDetailLevel = Literal["minimal", "contact", "full"]
 Priority = Literal["urgent", "normal"]
 
-SMS_MAX_CHARS = 160
-# The template's StaffAlertsTopic DisplayName: SNS sends "<DisplayName>> <text>" to SMS subscribers.
-DEFAULT_TOPIC_DISPLAY_NAME = "Clinic leads"
 AlertType = Literal["new_lead", "escalation", "digest", "test"]
 ALERT_TYPES: tuple[str, ...] = ("new_lead", "escalation", "digest", "test")
 SMS_SEND = "send"
 SMS_HOLD = "hold"
 SUBJECT_MAX_CHARS = 99
-MESSAGE_MAX_CHARS = 2000
 ALERT_TIMEZONE = "America/Chicago"
 
-# GSM 03.38 basic character set (the 128 code points of the default alphabet, in table order). 0x1B (ESC)
-# introduces the extension table ([ ] { } | ^ ~ \ €), whose characters take two septets: we never send them.
-GSM7_BASIC_TABLE = (
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ"
-    " !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
-    "¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-GSM7_BASIC = frozenset(GSM7_BASIC_TABLE) - {"\x1b"}
-# What our SMS text is built from: printable ASCII that is also GSM basic (the same on every handset).
-SMS_SAFE = frozenset(chr(c) for c in range(0x20, 0x7F)) & GSM7_BASIC
-PRINTABLE_ASCII = frozenset(chr(c) for c in range(0x20, 0x7F))
-
-# Characters NFKD cannot decompose to ASCII but that have an obvious ASCII spelling.
-_TRANSLITERATIONS = {
-    "ß": "ss",
-    "ẞ": "SS",
-    "æ": "ae",
-    "Æ": "AE",
-    "œ": "oe",
-    "Œ": "OE",
-    "ø": "o",
-    "Ø": "O",
-    "đ": "d",
-    "Đ": "D",
-    "ð": "d",
-    "Ð": "D",
-    "þ": "th",
-    "Þ": "Th",
-    "ł": "l",
-    "Ł": "L",
-    "ı": "i",
-    "ħ": "h",
-    "Ħ": "H",
-    "‘": "'",
-    "’": "'",
-    "‚": "'",
-    "‛": "'",
-    "′": "'",
-    "`": "'",
-    "´": "'",
-    "“": '"',
-    "”": '"',
-    "„": '"',
-    "‟": '"',
-    "″": '"',
-    "«": '"',
-    "»": '"',
-    "‹": "'",
-    "›": "'",
-    "‐": "-",
-    "‑": "-",
-    "‒": "-",
-    "–": "-",
-    "—": "-",
-    "―": "-",
-    "−": "-",
-    "…": "...",
-    "•": "-",
-    "·": "-",
-    "[": "(",
-    "]": ")",
-    "{": "(",
-    "}": ")",
-    "|": "/",
-    "\\": "/",
-    "~": "-",
-    "^": "",
-}
-
-_WHITESPACE = re.compile(r"\s+")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 
 SERVICE_LABELS = {
@@ -198,22 +176,7 @@ class Alert:
         }
 
 
-# --------------------------------------------------------------------------------------------- SMS budget
-
-
-def sms_prefix(display_name: str) -> str:
-    """What SNS puts before every SMS of a topic with this display name (nothing without one)."""
-    return f"{display_name}> " if display_name else ""
-
-
-def sms_as_delivered(sms: str, display_name: str = DEFAULT_TOPIC_DISPLAY_NAME) -> str:
-    """The SMS as the phone receives it from a topic with ``display_name``."""
-    return sms_prefix(display_name) + sms
-
-
-def sms_budget(display_name: str = DEFAULT_TOPIC_DISPLAY_NAME) -> int:
-    """Characters left for our own text in one GSM-7 segment once SNS added the display-name prefix."""
-    return SMS_MAX_CHARS - len(sms_prefix(display_name))
+# --------------------------------------------------------------------------------------------- settings
 
 
 def display_name_of(settings: object) -> str:
@@ -221,60 +184,7 @@ def display_name_of(settings: object) -> str:
     return value if isinstance(value, str) else DEFAULT_TOPIC_DISPLAY_NAME
 
 
-# --------------------------------------------------------------------------------------------- text cleaning
-
-
-def to_sms_text(value: str) -> str:
-    """``value`` transliterated to SMS-safe text (printable ASCII in the GSM basic set), one line."""
-    out: list[str] = []
-    for char in value:
-        if char in _TRANSLITERATIONS:
-            out.append(_TRANSLITERATIONS[char])
-            continue
-        if char.isspace():
-            out.append(" ")
-            continue
-        for part in unicodedata.normalize("NFKD", char):
-            if part in _TRANSLITERATIONS:
-                out.append(_TRANSLITERATIONS[part])
-            elif part in SMS_SAFE:
-                out.append(part)
-            elif part.isspace():
-                out.append(" ")
-            # anything else (combining marks, emoji, other scripts, controls, bidi marks) is dropped
-    return _WHITESPACE.sub(" ", "".join(out)).strip()
-
-
-def to_ascii_line(value: str) -> str:
-    """Like ``to_sms_text`` but for email subjects: printable ASCII, one line."""
-    return "".join(c for c in to_sms_text(value) if c in PRINTABLE_ASCII)
-
-
-def clean_line(value: str) -> str:
-    """Unicode kept, one line; control, format (bidi overrides, zero-width) and unassigned chars removed."""
-    kept = []
-    for char in value:
-        category = unicodedata.category(char)
-        if char.isspace():
-            kept.append(" ")
-        elif category[0] == "C":
-            continue
-        else:
-            kept.append(char)
-    return _WHITESPACE.sub(" ", "".join(kept)).strip()
-
-
-def clean_block(value: str, limit: int = MESSAGE_MAX_CHARS) -> list[str]:
-    """A multi-line visitor text as clean lines (CR/CRLF -> LF, at most ``limit`` chars, no empty runs)."""
-    text = value.replace("\r\n", "\n").replace("\r", "\n")[:limit]
-    lines = [clean_line(line) for line in text.split("\n")]
-    result: list[str] = []
-    for line in lines:
-        if line or (result and result[-1]):
-            result.append(line)
-    while result and not result[-1]:
-        result.pop()
-    return result
+# --------------------------------------------------------------------------------------------- text
 
 
 def _shorten(text: str, limit: int) -> str:
@@ -351,7 +261,7 @@ def clock_label(epoch: float) -> str:
 
 @dataclass(frozen=True)
 class _Facts:
-    """The lead's fields after validation against the contract's enums (codes only, no visitor text)."""
+    """The lead's fields after validation against the form's enums (codes only, no visitor text)."""
 
     lead_id: str
     priority: Priority
@@ -620,9 +530,3 @@ def render_alert(lead: Mapping[str, Any], settings: AlertSettings) -> Alert:
 
 def is_valid_subject(subject: str) -> bool:
     return 1 <= len(subject) <= SUBJECT_MAX_CHARS and all(c in PRINTABLE_ASCII for c in subject)
-
-
-def is_single_gsm7_segment(sms: str, display_name: str = DEFAULT_TOPIC_DISPLAY_NAME) -> bool:
-    """``sms`` is one GSM-7 segment as delivered by a topic with ``display_name`` (its prefix included)."""
-    delivered = sms_as_delivered(sms, display_name)
-    return bool(sms) and len(delivered) <= SMS_MAX_CHARS and all(c in GSM7_BASIC for c in delivered)

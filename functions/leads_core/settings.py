@@ -93,7 +93,7 @@ class Settings(BaseModel):
     @field_validator("topic_display_name")
     @classmethod
     def _display_name(cls, value: str) -> str:
-        from leads_core.alerts import SMS_SAFE  # noqa: PLC0415
+        from leads_core.gsm7 import SMS_SAFE  # noqa: PLC0415
 
         if not all(c in SMS_SAFE for c in value):
             raise ValueError("must be ASCII letters, digits and punctuation of the GSM-7 basic alphabet")

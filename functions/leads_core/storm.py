@@ -35,17 +35,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from leads_core import aws, keys
-from leads_core.alerts import (
-    PRINTABLE_ASCII,
-    SMS_SEND,
-    SUBJECT_MAX_CHARS,
-    Alert,
-    clock_label,
-    display_name_of,
-    sms_budget,
-    to_ascii_line,
-    to_sms_text,
-)
+from leads_core.alerts import SMS_SEND, SUBJECT_MAX_CHARS, Alert, clock_label, display_name_of
+from leads_core.gsm7 import PRINTABLE_ASCII, sms_budget, to_ascii_line, to_sms_text
 from leads_core.observability import MetricUnit, logger, metrics
 
 if TYPE_CHECKING:

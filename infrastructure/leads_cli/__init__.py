@@ -1,1 +1,1 @@
-"""The ``leads`` ops CLI (contract section 5): ``leads_cli.main:cli``. See docs/cli.md."""
+"""The ``leads`` ops CLI: ``leads_cli.main:cli``. See docs/cli.md."""

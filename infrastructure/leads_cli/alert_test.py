@@ -19,8 +19,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from leads_core import aws, keys
-from leads_core.alerts import SMS_MAX_CHARS, SMS_SEND, SUBJECT_MAX_CHARS, Alert, render_alert
+from leads_core.alerts import SMS_SEND, SUBJECT_MAX_CHARS, Alert, render_alert
 from leads_core.errors import NotificationFailed
+from leads_core.gsm7 import SMS_MAX_CHARS
 
 TEST_ALERT_TTL_SECONDS = 86_400
 

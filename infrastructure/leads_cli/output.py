@@ -1,11 +1,13 @@
-"""Rendering for the ``leads`` CLI: JSON on stdout, Rich tables for people, CSV / JSON lines for exports."""
+"""Rendering for the ``leads`` CLI: JSON on stdout, Rich tables for people, CSV / JSON lines for exports,
+progress bars on stderr."""
 
 from __future__ import annotations
 
 import csv
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import IO, Any
 
 from leads_core.admin import EXPORT_COLUMNS
@@ -38,6 +40,34 @@ def stdout_console() -> Console:
 
 def stderr_console() -> Console:
     return Console(stderr=True, highlight=False)
+
+
+@contextmanager
+def progress(description: str, total: int | None, enabled: bool) -> Iterator[Callable[[int], None]]:
+    """A Rich progress bar on stderr (only on a terminal and never with ``--json``); yields ``advance(n)``."""
+    from rich.progress import (  # noqa: PLC0415
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    console = stderr_console()
+    bar = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn() if total is not None else TextColumn("{task.completed} rows"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not enabled or not console.is_terminal,
+    )
+    with bar:
+        task = bar.add_task(description, total=total)
+        yield lambda n: bar.advance(task, n)
 
 
 def print_json(document: Any) -> None:

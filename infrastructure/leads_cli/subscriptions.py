@@ -1,4 +1,4 @@
-"""``leads subscriptions`` and ``leads subscriptions confirm URL`` (contract section 5).
+"""``leads subscriptions`` and ``leads subscriptions confirm URL`` (docs/cli.md).
 
 The comparison lives in ``leads_core.subscriptions`` (the scheduled check function runs the same code);
 this module finds the configured endpoints and renders. Where they come from:
@@ -20,13 +20,12 @@ from leads_core import aws
 from leads_core import subscriptions as subs
 
 from leads_cli import output
-from leads_cli.main import (
+from leads_cli.app import (
     EXIT_CODES_HELP,
     EXIT_INVALID_CONFIRMATION,
     CliError,
     LeadsGroup,
     State,
-    cli,
     common_options,
     with_state,
 )
@@ -56,7 +55,7 @@ def configured_endpoints(state: State) -> list[subs.ConfiguredEndpoint]:
     return subs.configured_endpoints(values)
 
 
-@cli.group("subscriptions", cls=LeadsGroup, invoke_without_command=True, epilog=EXIT_CODES_HELP)
+@click.group("subscriptions", cls=LeadsGroup, invoke_without_command=True, epilog=EXIT_CODES_HELP)
 @common_options
 @click.pass_context
 def subscriptions(ctx: click.Context) -> None:

@@ -9,15 +9,15 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, NoCredentialsError
 from click.testing import CliRunner
-from leads_cli.main import (
+from leads_cli.app import (
     EXIT_ACCESS_DENIED,
     EXIT_AWS_UNREACHABLE,
     EXIT_NOT_FOUND,
     EXIT_TARGET,
     State,
-    cli,
     translate_error,
 )
+from leads_cli.main import cli
 from leads_cli.output import csv_cell
 from leads_core import admin
 from leads_core.errors import LeadNotFound
