@@ -16,9 +16,10 @@ from leads_cli.app import EXIT_CODES_HELP, EXIT_UNEXPECTED, LeadsGroup, State, c
 
 
 @contextmanager
-def _core_logs_on_stderr() -> Iterator[None]:
+def _core_logs_on_stderr(debug: bool = False) -> Iterator[None]:
     """The alert path's log lines (ids and codes) go to stderr while a command runs: stdout stays the
-    command's own output (``--json`` must parse)."""
+    command's own output (``--json`` must parse). Only warnings and errors are shown, unless ``--debug``:
+    the command prints its own summary, the function's INFO lines are noise for a person at a terminal."""
     import logging  # noqa: PLC0415
 
     from leads_core.observability import logger  # noqa: PLC0415
@@ -28,9 +29,13 @@ def _core_logs_on_stderr() -> Iterator[None]:
         yield
         return
     previous = handler.setStream(sys.stderr)
+    level = logger.log_level
+    if not debug:
+        logger.setLevel(logging.WARNING)
     try:
         yield
     finally:
+        logger.setLevel(level)
         if previous is not None:
             handler.setStream(previous)
 
@@ -44,7 +49,7 @@ def alert_test(state: State, urgent: bool) -> None:
     from leads_cli.alert_test import publish_test_alert  # noqa: PLC0415
 
     settings = state.target().alert_settings()
-    with _core_logs_on_stderr():
+    with _core_logs_on_stderr(state.debug):
         result = publish_test_alert(
             settings.topic_arn,
             urgent=urgent,
@@ -155,7 +160,10 @@ def dlq_replay(state: State, limit: int) -> None:
     queue_url = target.resource("queue")
     settings = target.alert_settings()
     stream_arn = target.stream_arn()
-    with output.progress("Replaying failed alerts", None, enabled=not state.as_json), _core_logs_on_stderr():
+    with (
+        output.progress("Replaying failed alerts", None, enabled=not state.as_json),
+        _core_logs_on_stderr(state.debug),
+    ):
         report = replay_failures(queue_url, stream_arn, settings=settings, limit=limit)
     state.admin().record_audit(
         state.actor(),
