@@ -8,24 +8,25 @@ false, a list ``error-codes``.
 decided it. Only a definite "this token is not a solved challenge" is ``failed`` (the lead becomes spam): a
 missing or blank token (no call), or ``success: false`` whose error codes all say the token itself is bad
 (``ERROR_CODES``, one table for the three providers). Everything else that is not ``success: true`` is
-``unverified`` (the handler accepts the lead, flagged ``captcha_unverified``): the provider's own errors, our
-secret or request being wrong (``invalid-input-secret`` after a rotated or mistyped secret,
+``unverified`` (``intake.accept`` accepts the lead, flagged ``captcha_unverified``): the provider's own
+errors, our secret or request being wrong (``invalid-input-secret`` after a rotated or mistyped secret,
 ``sitekey-secret-mismatch``, ``bad-request``, Turnstile's retryable ``internal-error``), codes we do not know,
 ``success: false`` without codes, an answer that is not the documented shape, and a token already verified
 (``timeout-or-duplicate``, hCaptcha's ``invalid-or-already-seen-response``). One misconfigured secret must not
 turn every lead, crisis ones included, into silent spam; the ``CaptchaUnverified`` metric and its alarm tell
 ops instead. ``CaptchaUnavailable`` is raised when no answer could be had (network error, timeout, HTTP error,
-a body that is not JSON); the handler treats it as ``unverified`` too.
+a body that is not JSON); ``intake.accept`` treats it as ``unverified`` too.
 
 Retries. Tokens are single-use and are checked before the write, so the retry the contract promises after a
 ``503`` re-sends a used token. Two things keep that retry from becoming spam:
 
 * ``VerdictCache``: this container remembers each definite verdict (``passed``/``failed``) for
-  ``VERDICT_TTL_SECONDS`` under a key the handler derives from the submission: the keyed hash (HMAC, purpose
-  ``captcha``) of its idempotency key and content digest, so a retry of the *same* submission needs no token
-  and another submission cannot borrow a verdict. It is bounded (``VERDICT_CACHE_SIZE`` entries, oldest
-  dropped first) and holds no visitor value. With Turnstile the same key also goes to the provider as
-  ``idempotency_key`` (a UUID), so a retry on another container gets the first answer again.
+  ``VERDICT_TTL_SECONDS`` under a key derived from the submission (``intake.ProviderCaptcha``): the keyed
+  hash (HMAC, purpose ``captcha``) of its idempotency key and content digest, so a retry of the *same*
+  submission needs no token and another submission cannot borrow a verdict. It is bounded
+  (``VERDICT_CACHE_SIZE`` entries, oldest dropped first) and holds no visitor value. With Turnstile the same
+  key also goes to the provider as ``idempotency_key`` (a UUID), so a retry on another container gets the
+  first answer again.
 * A retry that lands on another container without that answer sees "token already used", which is
   ``unverified``, not spam: the lead is stored once (the idempotency record) and alerted, flagged for review.
   The price: a bot that replays one solved token is flagged rather than quarantined; the honeypot, the spam
@@ -244,11 +245,12 @@ def _post_form(url: str, form: dict[str, str], timeout: float) -> dict[str, Any]
     return answer
 
 
-def captcha_secret(parameter_name: str) -> str:
+def captcha_secret(parameter_name: str, ssm: Any | None = None) -> str:
     """The captcha secret from SSM Parameter Store (``WithDecryption``), read once per container.
 
-    A missing parameter or an empty value raises ``ConfigurationError`` (naming the setting, not the value);
-    any other AWS failure raises ``CaptchaUnavailable`` and is retried on the next call.
+    ``ssm`` is the client to read it with (default ``aws.client("ssm")``). A missing parameter or an empty
+    value raises ``ConfigurationError`` (naming the setting, not the value); any other AWS failure raises
+    ``CaptchaUnavailable`` and is retried on the next call.
     """
     cached = _secrets.get(parameter_name)
     if cached is not None:
@@ -262,7 +264,8 @@ def captcha_secret(parameter_name: str) -> str:
         if cached is not None:
             return cached
         try:
-            answer = aws.client("ssm").get_parameter(Name=parameter_name, WithDecryption=True)
+            client = ssm if ssm is not None else aws.client("ssm")
+            answer = client.get_parameter(Name=parameter_name, WithDecryption=True)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ParameterNotFound":
                 raise ConfigurationError("CAPTCHA_SECRET_PARAM: the SSM parameter does not exist") from None

@@ -22,7 +22,7 @@ import re
 import unicodedata
 from typing import Any
 
-from leads_core.models import Submission
+from leads_core.submission.model import Submission
 
 SELF_REPORTED = "self_reported"
 MESSAGE = "message"

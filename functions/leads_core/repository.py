@@ -179,7 +179,10 @@ def _string_list(values: Sequence[str]) -> dict[str, list[dict[str, str]]]:
 
 
 class LeadRepository:
-    """Writes a submission (lead + idempotency record + rate counter) in one transaction."""
+    """Writes a submission (lead + idempotency record + rate counter) in one transaction.
+
+    ``dynamodb`` is the low-level client to use (e.g. a moto one); left out, ``aws.client("dynamodb")``.
+    """
 
     def __init__(
         self,
@@ -187,10 +190,15 @@ class LeadRepository:
         *,
         clock: Callable[[], float] = time.time,
         new_lead_id: Callable[[], str] = keys.new_lead_id,
+        dynamodb: Any | None = None,
     ) -> None:
         self._settings = settings
         self._clock = clock
         self._new_lead_id = new_lead_id
+        self._client = dynamodb
+
+    def _dynamodb(self) -> Any:
+        return self._client if self._client is not None else aws.client("dynamodb")
 
     # ------------------------------------------------------------------ items
 
@@ -318,9 +326,8 @@ class LeadRepository:
         """One transaction; ``None`` means the new lead id collided with an existing lead."""
         from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 - light, cached by import
 
-        dynamodb = aws.client("dynamodb")
         try:
-            dynamodb.transact_write_items(TransactItems=self.transact_items(lead, lead_id, now))
+            self._dynamodb().transact_write_items(TransactItems=self.transact_items(lead, lead_id, now))
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             if code == "TransactionCanceledException":
@@ -359,7 +366,7 @@ class LeadRepository:
 
         key = self._idempotency_key(lead)
         try:
-            response = aws.client("dynamodb").get_item(
+            response = self._dynamodb().get_item(
                 TableName=self._settings.table_name, Key=key, ConsistentRead=True
             )
         except (ClientError, BotoCoreError) as exc:

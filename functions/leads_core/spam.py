@@ -36,7 +36,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from leads_core.models import Submission
+from leads_core.submission.model import Submission
 
 HONEYPOT = "honeypot"
 LINKS = "links"

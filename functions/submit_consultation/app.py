@@ -1,16 +1,9 @@
 """``POST /consultations`` and ``OPTIONS /consultations`` (API Gateway REST proxy -> this function).
 
-Thin on purpose: HTTP details live in ``request``/``responses``, the rules in ``leads_core`` (models, spam,
-captcha, crisis), storage in ``leads_core.repository`` (one ``TransactWriteItems`` per submission). Every
-error, expected or not, is turned into HTTP in one place: ``handle_error``.
-
-Captcha policy (``CAPTCHA_PROVIDER`` other than ``none``): a missing token, or one the provider definitely
-rejects, marks the lead as spam (answered like an accepted lead, quarantined, no alert). When the captcha
-cannot be verified (provider unreachable or in error, secret unreadable or wrong, token already used: see
-``leads_core.captcha``), the lead is accepted as a normal lead with ``review_flags: ["captcha_unverified"]``,
-the metric ``CaptchaUnverified`` (alarmed) and a log line with the code only: the honeypot, the spam rules and
-the rate limit still apply, and a clinic must not lose a person's request because a third-party service is
-down. A definite verdict is remembered for a retry of the same submission (``captcha.verdicts``).
+HTTP only: the request is read by ``request``, the use case is ``leads_core.intake.accept`` (parse, spam
+rules, captcha, crisis rules, one ``TransactWriteItems``, the outcome's metric and log line), and its
+``Outcome`` becomes the answer in ``responses``. Every error, expected or not, is turned into HTTP in one
+place: ``handle_error``.
 
 Logs carry the request id, the lead id, codes and field names, never a submitted value.
 """
@@ -26,28 +19,21 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from leads_core import aws, captcha, crisis, deadline, hashing, models, spam
+from leads_core import deadline, intake
 from leads_core.errors import (
-    CaptchaUnavailable,
-    ConfigurationError,
     DuplicateConflict,
     RateLimited,
     StorageUnavailable,
     ValidationFailed,
 )
 from leads_core.observability import MetricUnit, logger, metrics, tracer
-from leads_core.repository import LeadRepository, NewLead, StoredResult
 from leads_core.settings import Settings, load_settings
+from leads_core.submission.schema import KNOWN_FIELDS
 
 from submit_consultation import request, responses
 from submit_consultation.request import RequestRejected
 
 PATH = "/consultations"
-CAPTCHA_UNVERIFIED = "captcha_unverified"
-CAPTCHA_FAILED = "captcha"
-CAPTCHA_TIMEOUT_SECONDS = 3.0
-# Kept for storage when the captcha call is sized: one full SDK attempt, plus a little for the rest.
-STORAGE_TIME_SECONDS = aws.ATTEMPT_SECONDS + 0.5
 
 
 def submit_settings() -> Settings:
@@ -96,105 +82,12 @@ def submit() -> Response:
     if channel is None:
         raise RequestRejected(415, "type")
     fields = request.submitted_fields(event, channel)
-    submission = models.parse_submission(fields, locations=settings.locations)
-    source_ip = request.source_ip(event)
-
-    spam_reasons = spam.spam_reasons(submission)
-    review_flags: list[str] = []
-    digest = submission.normalised_digest()
-    if settings.captcha_provider != "none" and not spam_reasons:
-        outcome = _verify_captcha(settings, submission, digest, source_ip)
-        if outcome == captcha.UNVERIFIED:
-            review_flags.append(CAPTCHA_UNVERIFIED)
-        elif outcome == captcha.FAILED:
-            spam_reasons.append(CAPTCHA_FAILED)
-
-    lead = NewLead(
-        fields=submission.model_dump(mode="json"),
-        digest=digest,
-        channel=channel,
-        source_ip=source_ip,
-        submission_id=submission.submission_id,
-        urgent_reasons=crisis.crisis_reasons(submission),
-        spam_reasons=spam_reasons,
-        review_flags=review_flags,
-    )
-    result = LeadRepository(settings).submit(lead)
-    _record_outcome(lead, result)
+    outcome = intake.accept(fields, channel, request.source_ip(event), settings=settings)
     return responses.accepted(
-        result, as_json=as_json, clinic_name=settings.clinic_name, thank_you_url=settings.thank_you_url
-    )
-
-
-def _verify_captcha(
-    settings: Settings, submission: models.Submission, digest: str, source_ip: str
-) -> captcha.Outcome:
-    """``passed``/``failed``/``unverified`` (``leads_core.captcha``); a retry of the same submission gets the
-    verdict this container already had, without asking the provider about a now-used token again."""
-    key = _verdict_key(settings, submission.submission_id, digest)
-    remembered = captcha.verdicts.get(key)
-    if remembered is not None:
-        return remembered.outcome
-    try:
-        secret = captcha.captcha_secret(settings.captcha_secret_param)
-        # Up to 3 s, and never so long that one storage attempt no longer fits in the time budget.
-        timeout = deadline.time_for(CAPTCHA_TIMEOUT_SECONDS, keep=STORAGE_TIME_SECONDS)
-        if timeout is None:
-            raise CaptchaUnavailable("no time left to ask the captcha provider")
-        verdict = captcha.verify_captcha(
-            settings.captcha_provider,
-            submission.captcha_token,
-            source_ip or None,
-            secret=secret,
-            verify_url=settings.captcha_verify_url or None,
-            idempotency_key=captcha.turnstile_idempotency_key(key) if key else None,
-            timeout=timeout,
-        )
-    except (CaptchaUnavailable, ConfigurationError) as exc:
-        verdict = captcha.CaptchaVerdict(captcha.UNVERIFIED, type(exc).__name__)
-    captcha.verdicts.put(key, verdict)
-    if verdict.outcome == captcha.UNVERIFIED:
-        logger.warning("captcha not verified", extra={"code": verdict.code})
-        metrics.add_metric(name="CaptchaUnverified", unit=MetricUnit.Count, value=1)
-    return verdict.outcome
-
-
-def _verdict_key(settings: Settings, submission_id: str | None, digest: str) -> str | None:
-    """Keyed hash of (idempotency key, content digest); ``None`` (no memory) when the hash key is unavailable:
-    the write that follows needs that key too and answers ``503`` then."""
-    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 - loaded by then
-
-    try:
-        return hashing.keyed_hash(settings.hash_key_secret_id, "captcha", f"{submission_id or ''}:{digest}")
-    except (ClientError, BotoCoreError, ConfigurationError, KeyError) as exc:
-        logger.warning("captcha verdict key unavailable", extra={"code": type(exc).__name__})
-        return None
-
-
-def _record_outcome(lead: NewLead, result: StoredResult) -> None:
-    logger.append_keys(lead_id=result.lead_id)
-    if result.replayed:
-        outcome = "duplicate"
-        metrics.add_metric(name="DuplicateSubmission", unit=MetricUnit.Count, value=1)
-    elif lead.status == "spam":
-        outcome = "spam"
-        metrics.add_metric(name="SpamQuarantined", unit=MetricUnit.Count, value=1)
-    else:
-        outcome = "accepted"
-        metrics.add_metric(name="LeadAccepted", unit=MetricUnit.Count, value=1)
-        if result.urgent:
-            metrics.add_metric(name="UrgentLead", unit=MetricUnit.Count, value=1)
-    logger.info(
-        "submission stored",
-        extra={
-            "outcome": outcome,
-            "channel": lead.channel,
-            "urgent": result.urgent,
-            "urgent_reasons": list(lead.urgent_reasons),
-            "spam_reasons": list(lead.spam_reasons),
-            "review_flags": list(lead.review_flags),
-            "keyed": lead.submission_id is not None,
-        },
+        outcome.result,
+        as_json=as_json,
+        clinic_name=settings.clinic_name,
+        thank_you_url=settings.thank_you_url,
     )
 
 
@@ -211,7 +104,7 @@ def _rejected(reason: str, status: int, **details: Any) -> None:
 
 def _field_names_for_log(errors: dict[str, str]) -> list[str]:
     """Known field names only: an unknown field's name came from the client."""
-    return sorted(name if name in models.KNOWN_FIELDS else "_other" for name in errors)
+    return sorted(name if name in KNOWN_FIELDS else "_other" for name in errors)
 
 
 @app.exception_handler(Exception)

@@ -15,13 +15,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from leads_core.errors import ValidationFailed
-from leads_core.models import (
-    MAX_BODY_BYTES,
-    MSG_REPEATED_FIELD,
-    REPEATED_FIELDS_ERROR_KEY,
-    parse_form_body,
-    reportable_field_name,
-)
+from leads_core.submission.fields import reportable_field_name
+from leads_core.submission.form_body import parse_form_body
+from leads_core.submission.messages import MSG_REPEATED_FIELD
+from leads_core.submission.schema import MAX_BODY_BYTES, REPEATED_FIELDS_ERROR_KEY
 
 Channel = Literal["json", "form"]
 JSON_TYPE = "application/json"

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from leads_core import pages
+from leads_core import crisis, pages
 from leads_core.settings import load_settings
 
 from tests.conftest import load_event
@@ -634,7 +634,7 @@ def test_a_bug_answers_500_without_echoing_anything(
     def broken(*_args: Any, **_kwargs: Any) -> Any:
         raise RuntimeError("Jordan.Sample@Example.COM")  # a bug whose message quotes input
 
-    monkeypatch.setattr(invoke.app.crisis, "crisis_reasons", broken)
+    monkeypatch.setattr(crisis, "crisis_reasons", broken)
     response = invoke(load_event("submit_valid_json"))
     assert response["statusCode"] == 500
     assert "Jordan" not in response["body"]

@@ -17,7 +17,7 @@ from typing import Any
 
 import boto3
 import pytest
-from leads_core import aws, captcha, deadline, hashing
+from leads_core import aws, captcha, deadline, hashing, intake
 from leads_core.settings import load_settings
 from leads_local.apigw import LambdaContext
 from leads_local.template import load_template
@@ -210,8 +210,6 @@ def test_slow_captcha_provider_leaves_time_to_store_the_lead(
     monkeypatch: pytest.MonkeyPatch,
     seconds: float,
 ) -> None:
-    from submit_consultation import app
-
     response, remaining_ms = invoke_in(seconds, captcha_submission("slow captcha"))
 
     assert response["statusCode"] == 201
@@ -219,7 +217,7 @@ def test_slow_captcha_provider_leaves_time_to_store_the_lead(
     assert silent.connections == 1
     # Up to 3 s, and never more than the budget minus what is kept for storage.
     [timeout] = slow_provider
-    assert 0 < timeout <= min(3.0, seconds - deadline.RESERVE_SECONDS - app.STORAGE_TIME_SECONDS)
+    assert 0 < timeout <= min(3.0, seconds - deadline.RESERVE_SECONDS - intake.STORAGE_TIME_SECONDS)
     [lead] = stored_leads(stack, monkeypatch)
     assert lead["id"] == response_json(response)["id"]
     assert lead["status"] == "new"
