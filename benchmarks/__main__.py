@@ -146,6 +146,21 @@ def collect(quick: bool) -> dict[str, Any]:
 def human_table(report: dict[str, Any]) -> str:
     lines = ["", "figure                     value      goal       met    spread"]
     lines.append("-" * 96)
+    lines += _figure_rows(report)
+    lines += _cold_and_warm_lines(report)
+    lines += _call_lines(report)
+    lines += _package_lines(report)
+    if report["not_applicable"]:
+        lines.append("")
+        lines.extend(f"NOT APPLICABLE {name}: {reason}" for name, reason in report["not_applicable"].items())
+    if report["errors"]:
+        lines.append("")
+        lines.extend(f"NOT MEASURED {name}: {reason}" for name, reason in report["errors"].items())
+    return "\n".join(lines)
+
+
+def _figure_rows(report: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
     for name in FIGURES:
         value = report.get(name)
         goal = report["goals"].get(name, {})
@@ -155,6 +170,11 @@ def human_table(report: dict[str, Any]) -> str:
             f"{name:<26} {_fmt(value):<10} {goal.get('goal', '-'):<10} "
             f"{'-' if met is None else ('yes' if met else 'NO'):<6} {spread}"
         )
+    return lines
+
+
+def _cold_and_warm_lines(report: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
     cold = report.get("cold_start") or {}
     if cold:
         lines.append("")
@@ -189,6 +209,11 @@ def human_table(report: dict[str, Any]) -> str:
                 r=warm_split["reference_handler_own_code_and_request_building_ms"]["median"],
             )
         )
+    return lines
+
+
+def _call_lines(report: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
     calls = report.get("sync_aws_calls") or {}
     if calls:
         lines.append(f"warm AWS calls per lead: {calls['warm_operations']}")
@@ -202,8 +227,12 @@ def human_table(report: dict[str, Any]) -> str:
         lines.append("python -X importtime submit_consultation.app (top by cumulative ms):")
         for row in top:
             lines.append(f"  {row['cumulative_ms']:>9.1f}  {'  ' * row['depth']}{row['module']}")
+    return lines
+
+
+def _package_lines(report: dict[str, Any]) -> list[str]:
     sizes = (report.get("package_size") or {}).get("sizes")
-    lines.append("")
+    lines = [""]
     if sizes:
         for function, size in sizes.items():
             lines.append(
@@ -212,13 +241,7 @@ def human_table(report: dict[str, Any]) -> str:
             )
     else:
         lines.append(f"package sizes: {(report.get('package_size') or {}).get('reason', 'not measured')}")
-    if report["not_applicable"]:
-        lines.append("")
-        lines.extend(f"NOT APPLICABLE {name}: {reason}" for name, reason in report["not_applicable"].items())
-    if report["errors"]:
-        lines.append("")
-        lines.extend(f"NOT MEASURED {name}: {reason}" for name, reason in report["errors"].items())
-    return "\n".join(lines)
+    return lines
 
 
 def _fmt(value: Any) -> str:

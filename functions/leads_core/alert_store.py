@@ -134,7 +134,7 @@ def _table(table_name: str | None) -> str:
     return load_settings().table_name
 
 
-def claim_item(
+def claim_item(  # noqa: PLR0913 - keyword-only claim options with defaults; each caller sets the few it needs
     key: ItemKey,
     *,
     table_name: str | None = None,

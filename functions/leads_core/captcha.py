@@ -132,7 +132,7 @@ def classify(answer: dict[str, Any]) -> CaptchaVerdict:
     return CaptchaVerdict(FAILED, codes[0])
 
 
-def verify_captcha(
+def verify_captcha(  # noqa: PLR0913 - the provider request's fields, keyword-only after token and address
     provider: str,
     token: str | None,
     remote_ip: str | None,

@@ -262,16 +262,20 @@ def _leads_of(records: list[dict[str, Any]], report: ReplayReport) -> tuple[list
     return lead_ids, malformed
 
 
+@dataclass(frozen=True)
+class _DeliveryOptions:
+    """How a replay delivers (the ``deliver`` arguments it passes on)."""
+
+    settings: DeliverySettings | None
+    emit_metrics: bool
+    time_left: TimeLeft | None
+
+
 def _replay_one(
-    batch: FailureBatch,
-    stream_arn: str,
-    report: ReplayReport,
-    settings: DeliverySettings | None,
-    emit_metrics: bool,
-    *,
-    time_left: TimeLeft | None,
+    batch: FailureBatch, stream_arn: str, report: ReplayReport, options: _DeliveryOptions
 ) -> bool:
     """Replay one failed batch; ``True`` when everything in it is settled and the message can go."""
+    settings = options.settings
     complete = True
     try:
         records = read_stream_records(
@@ -294,7 +298,9 @@ def _replay_one(
             current.append(lead)
     settled = True
     if current:
-        delivered = deliver(current, settings=settings, emit_metrics=emit_metrics, time_left=time_left)
+        delivered = deliver(
+            current, settings=settings, emit_metrics=options.emit_metrics, time_left=options.time_left
+        )
         report.published.update(delivered.published)
         report.suppressed += delivered.suppressed
         report.skipped += delivered.skipped
@@ -305,7 +311,7 @@ def _replay_one(
     return settled
 
 
-def replay_failures(
+def replay_failures(  # noqa: PLR0913 - keyword-only options with defaults, one per caller (CLI, schedule)
     queue_url: str,
     stream_arn: str | None = None,
     *,
@@ -322,6 +328,7 @@ def replay_failures(
     made visible at once (the CLI).
     """
     report = ReplayReport()
+    options = _DeliveryOptions(settings=settings, emit_metrics=emit_metrics, time_left=time_left)
     keep: list[FailureBatch] = []
     sqs = aws.client("sqs")
 
@@ -341,7 +348,7 @@ def replay_failures(
             kept(batch, "not_a_stream_record")
             continue
         try:
-            settled = _replay_one(batch, arn, report, settings, emit_metrics, time_left=time_left)
+            settled = _replay_one(batch, arn, report, options)
         except StreamDataUnavailable as exc:
             logger.warning(
                 "stream records no longer readable",

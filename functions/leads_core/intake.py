@@ -138,7 +138,7 @@ def default_captcha(settings: Settings) -> CaptchaVerifier:
     return ProviderCaptcha(settings, ssm=aws.client("ssm"))
 
 
-def accept(
+def accept(  # noqa: PLR0913 - the use case takes its collaborators (settings, store, captcha) keyword-only
     fields: Mapping[str, Any],
     channel: Channel,
     source_ip: str,

@@ -178,6 +178,37 @@ def _string_list(values: Sequence[str]) -> dict[str, list[dict[str, str]]]:
     return {"L": [_string(v) for v in values]}
 
 
+def _field_attributes(fields: Mapping[str, Any], created_at: str) -> dict[str, Any]:
+    """The submission's fields as item attributes: non-empty strings, booleans, consent times, attribution."""
+    item: dict[str, Any] = {}
+    for name in _STRING_FIELDS:
+        value = fields.get(name)
+        if isinstance(value, str) and value:
+            item[name] = _string(value)
+    for name in _BOOLEAN_FIELDS:
+        item[name] = {"BOOL": fields.get(name) is True}
+    if item["consent_privacy"]["BOOL"]:
+        item["consent_privacy_at"] = _string(created_at)
+    if item["consent_sms"]["BOOL"]:
+        item["consent_sms_at"] = _string(created_at)
+    attribution = fields.get("attribution")
+    if isinstance(attribution, Mapping):
+        stored = {str(k): _string(v) for k, v in attribution.items() if isinstance(v, str) and v}
+        if stored:
+            item["attribution"] = {"M": stored}
+    return item
+
+
+def _reason_attributes(lead: NewLead) -> dict[str, Any]:
+    """The non-empty reason lists of the lead (``urgent_reasons``, ``spam_reasons``, ``review_flags``)."""
+    lists = {
+        "urgent_reasons": lead.urgent_reasons,
+        "spam_reasons": lead.spam_reasons,
+        "review_flags": lead.review_flags,
+    }
+    return {name: _string_list(values) for name, values in lists.items() if values}
+
+
 class LeadRepository:
     """Writes a submission (lead + idempotency record + rate counter) in one transaction.
 
@@ -216,28 +247,9 @@ class LeadRepository:
             "channel": _string(lead.channel),
             "urgent": {"BOOL": lead.urgent},
             "source_hash": _string(source_hash(settings.hash_key_secret_id, lead.source_ip)),
+            **_field_attributes(lead.fields, created_at),
+            **_reason_attributes(lead),
         }
-        for name in _STRING_FIELDS:
-            value = lead.fields.get(name)
-            if isinstance(value, str) and value:
-                item[name] = _string(value)
-        for name in _BOOLEAN_FIELDS:
-            item[name] = {"BOOL": lead.fields.get(name) is True}
-        if item["consent_privacy"]["BOOL"]:
-            item["consent_privacy_at"] = _string(created_at)
-        if item["consent_sms"]["BOOL"]:
-            item["consent_sms_at"] = _string(created_at)
-        attribution = lead.fields.get("attribution")
-        if isinstance(attribution, Mapping):
-            stored = {str(k): _string(v) for k, v in attribution.items() if isinstance(v, str) and v}
-            if stored:
-                item["attribution"] = {"M": stored}
-        if lead.urgent_reasons:
-            item["urgent_reasons"] = _string_list(lead.urgent_reasons)
-        if lead.spam_reasons:
-            item["spam_reasons"] = _string_list(lead.spam_reasons)
-        if lead.review_flags:
-            item["review_flags"] = _string_list(lead.review_flags)
         if lead.submission_id:
             item["submission_id"] = _string(lead.submission_id)
         else:  # erasure deletes the key-less dedupe record through this

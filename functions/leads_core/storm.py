@@ -226,7 +226,7 @@ def hold_sms(alerts: Sequence[Alert], *, settings: StormSettings, now: float | N
 # ------------------------------------------------------------------------------------------------- digest
 
 
-def render_digest(
+def render_digest(  # noqa: PLR0913 - keyword-only text inputs of the digest, each a separate setting
     start: int,
     lead_ids: Sequence[str],
     *,

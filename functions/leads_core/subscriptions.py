@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import SplitResult, parse_qs, urlsplit
 
 CONFIRMED = "confirmed"
 PENDING = "pending"
@@ -321,6 +321,23 @@ def parse_confirmation(value: str, topic_arn: str) -> Confirmation:
         raise InvalidConfirmation("empty: paste the confirmation link from the email, or its token")
     if _TOKEN.match(text):
         return Confirmation(topic_arn=topic_arn, token=text)
+    query = parse_qs(_sns_link(text, topic_arn).query)
+    action = query.get("Action", [""])[0]
+    if action != "ConfirmSubscription":
+        raise InvalidConfirmation(f"not a ConfirmSubscription link (Action={action or 'none'})")
+    link_topic = query.get("TopicArn", [""])[0]
+    if link_topic != topic_arn:
+        raise InvalidConfirmation("the link confirms a subscription to another topic, not this stack's")
+    token = query.get("Token", [""])[0]
+    if not token:
+        raise InvalidConfirmation("the link has no Token")
+    if not _TOKEN.match(token):
+        raise InvalidConfirmation("the link's Token is not an SNS confirmation token")
+    return Confirmation(topic_arn=topic_arn, token=token)
+
+
+def _sns_link(text: str, topic_arn: str) -> SplitResult:
+    """``text`` as an https link to SNS in the topic's region (unwrapped from Safe Links when rewritten)."""
     parts = urlsplit(text)
     if (parts.hostname or "").endswith(_SAFE_LINKS_HOST) and parse_qs(parts.query).get("url"):
         # A link rewritten by the mail scanner (Microsoft Safe Links): the original is its ``url`` parameter.
@@ -335,19 +352,7 @@ def parse_confirmation(value: str, topic_arn: str) -> Confirmation:
         raise InvalidConfirmation(
             f"the link is for region {host.group(1)}, this stack's topic is in {region}"
         )
-    query = parse_qs(parts.query)
-    action = query.get("Action", [""])[0]
-    if action != "ConfirmSubscription":
-        raise InvalidConfirmation(f"not a ConfirmSubscription link (Action={action or 'none'})")
-    link_topic = query.get("TopicArn", [""])[0]
-    if link_topic != topic_arn:
-        raise InvalidConfirmation("the link confirms a subscription to another topic, not this stack's")
-    token = query.get("Token", [""])[0]
-    if not token:
-        raise InvalidConfirmation("the link has no Token")
-    if not _TOKEN.match(token):
-        raise InvalidConfirmation("the link's Token is not an SNS confirmation token")
-    return Confirmation(topic_arn=topic_arn, token=token)
+    return parts
 
 
 def confirm(sns: Any, confirmation: Confirmation) -> str:

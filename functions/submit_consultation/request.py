@@ -141,18 +141,28 @@ def body_text(event: Mapping[str, Any]) -> str:
     if not isinstance(body, str):
         raise RequestRejected(400, "encoding")
     if event.get("isBase64Encoded") is True:
-        if len(body) > _MAX_BASE64_CHARS:
-            raise RequestRejected(413, "size")
-        try:
-            raw = base64.b64decode("".join(body.split()), validate=True)
-        except (binascii.Error, ValueError):
-            raise RequestRejected(400, "encoding") from None
-        if len(raw) > MAX_BODY_BYTES:
-            raise RequestRejected(413, "size")
-        try:
-            return raw.decode(codec)
-        except UnicodeDecodeError:
-            raise RequestRejected(400, "encoding") from None
+        return _base64_text(body, codec)
+    return _plain_text(body)
+
+
+def _base64_text(body: str, codec: str) -> str:
+    """A base64 body decoded with ``codec``; the size limit applies to the decoded bytes."""
+    if len(body) > _MAX_BASE64_CHARS:
+        raise RequestRejected(413, "size")
+    try:
+        raw = base64.b64decode("".join(body.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise RequestRejected(400, "encoding") from None
+    if len(raw) > MAX_BODY_BYTES:
+        raise RequestRejected(413, "size")
+    try:
+        return raw.decode(codec)
+    except UnicodeDecodeError:
+        raise RequestRejected(400, "encoding") from None
+
+
+def _plain_text(body: str) -> str:
+    """A text body as API Gateway passed it; the size limit applies to its UTF-8 bytes."""
     if len(body) > MAX_BODY_BYTES:
         raise RequestRejected(413, "size")
     try:

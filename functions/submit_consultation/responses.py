@@ -85,7 +85,7 @@ def accepted(result: StoredResult, *, as_json: bool, clinic_name: str, thank_you
     )
 
 
-def error(
+def error(  # noqa: PLR0913 - keyword-only parts of one error answer (JSON or page)
     status: int,
     *,
     as_json: bool,

@@ -101,7 +101,7 @@ def smoke_submission(key: str) -> dict[str, Any]:
     }
 
 
-def run_smoke(
+def run_smoke(  # noqa: PLR0913 - keyword-only collaborators, passed in so tests hand in fakes
     *,
     api_url: str,
     origin: str,

@@ -161,7 +161,7 @@ def alert_from_envelope(
 class AlertInbox:
     """Drains the inbox queue in a thread and keeps every delivered alert in memory, oldest first."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - keyword-only collaborators of the constructor
         self,
         sqs_client: Any,
         queue_url: str,

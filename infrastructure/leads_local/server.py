@@ -66,6 +66,15 @@ def _text(status: int, text: str, content_type: str = "text/plain; charset=utf-8
     return HttpResponse(status, [("Content-Type", content_type)], text.encode())
 
 
+def _web_response(name: str) -> HttpResponse:
+    """The file ``web/<name>`` with its content type, or a 404 naming the missing file."""
+    file = web_file(name)
+    if file is None:
+        return _text(404, f"Not found: web/{name} does not exist.\n")
+    content_type = CONTENT_TYPES.get(file.suffix.lower(), "application/octet-stream")
+    return HttpResponse(200, [("Content-Type", content_type)], file.read_bytes())
+
+
 class LocalHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -133,10 +142,7 @@ class LocalRequestHandler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     def _dispatch(self) -> None:
-        stack = self.server.stack
         url = urlsplit(self.path)
-        path = url.path
-        method = self.command
         try:
             body = self._read_body()
         except ValueError:
@@ -145,53 +151,43 @@ class LocalRequestHandler(BaseHTTPRequestHandler):
             return
         if body is None:
             self._send(gateway_error(413, "Request Too Long", "-"))
-            return
-
-        if path == "/consultations":
-            if method not in {"POST", "OPTIONS"}:
-                # What API Gateway answers for a method the API does not define.
-                self._send(gateway_error(403, "Missing Authentication Token", "-"))
-                return
-            request = HttpRequest(
-                method=method,
-                path=path,
-                query=url.query,
-                headers=list(self.headers.items()),
-                body=body,
-                source_ip=self.client_address[0],
-                protocol=self.request_version,
-                server_port=self.server.server_address[1],
-            )
-            self._send(stack.invoke_submit(request))
-            return
-        if method not in {"GET", "HEAD"}:
+        elif url.path == "/consultations":
+            self._send(self._consultations(url.query, body))
+        elif self.command in {"GET", "HEAD"}:
+            self._send(self._page(url.path))
+        else:
             self._send(_json(404, {"message": "Not Found"}))
-            return
+
+    def _consultations(self, query: str, body: bytes) -> HttpResponse:
+        """``/consultations`` through the API Gateway emulation and the submit function."""
+        if self.command not in {"POST", "OPTIONS"}:
+            # What API Gateway answers for a method the API does not define.
+            return gateway_error(403, "Missing Authentication Token", "-")
+        request = HttpRequest(
+            method=self.command,
+            path="/consultations",
+            query=query,
+            headers=list(self.headers.items()),
+            body=body,
+            source_ip=self.client_address[0],
+            protocol=self.request_version,
+            server_port=self.server.server_address[1],
+        )
+        return self.server.stack.invoke_submit(request)
+
+    def _page(self, path: str) -> HttpResponse:
+        """A GET: a demo page or static file from ``web/``, or one of the ``/_local/*`` pages."""
+        stack = self.server.stack
         if path in PAGES or path.startswith("/static/"):
-            name = PAGES.get(path) or path.removeprefix("/static/")
-            file = web_file(name)
-            if file is None:
-                self._send(_text(404, f"Not found: web/{name} does not exist.\n"))
-                return
-            content_type = CONTENT_TYPES.get(file.suffix.lower(), "application/octet-stream")
-            self._send(HttpResponse(200, [("Content-Type", content_type)], file.read_bytes()))
-            return
+            return _web_response(PAGES.get(path) or path.removeprefix("/static/"))
         if path == "/_local/alerts":
-            self._send(_json(200, {"alerts": [a.public() for a in stack.alerts()]}))
-            return
+            return _json(200, {"alerts": [a.public() for a in stack.alerts()]})
         if path == "/_local/inbox":
-            self._send(
-                _text(
-                    200,
-                    render_inbox(stack.alerts(), sender=stack.topic_display_name),
-                    "text/html; charset=utf-8",
-                )
-            )
-            return
+            inbox = render_inbox(stack.alerts(), sender=stack.topic_display_name)
+            return _text(200, inbox, "text/html; charset=utf-8")
         if path == "/_local/health":
-            self._send(_json(200, stack.health()))
-            return
-        self._send(_json(404, {"message": "Not Found"}))
+            return _json(200, stack.health())
+        return _json(404, {"message": "Not Found"})
 
     def _send(self, response: HttpResponse) -> None:
         self.send_response(response.status)

@@ -272,7 +272,7 @@ def _forget_moto_iterator(iterator_arn: str) -> None:
 class LocalStack:
     """Start with ``start()``, stop with ``stop()`` (also a context manager)."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - constructor options of the local stack, all with defaults
         self,
         port: int = 3000,
         aws_port: int = 4566,

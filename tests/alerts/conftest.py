@@ -267,8 +267,10 @@ class SnsFaults:
 
     def _before_call(self, **_: Any) -> tuple[Any, dict[str, Any]] | None:
         if self._throttled:
-            error = {"Error": {"Code": "Throttling", "Message": "Rate exceeded"}, "ResponseMetadata": {}}
-            error["ResponseMetadata"]["HTTPStatusCode"] = 400
+            error = {
+                "Error": {"Code": "Throttling", "Message": "Rate exceeded"},
+                "ResponseMetadata": {"HTTPStatusCode": 400},
+            }
             return AWSResponse("https://sns.us-east-1.amazonaws.com/", 400, {}, None), error  # type: ignore[arg-type]
         if self._all_fail:
             ok = {"Successful": [], "Failed": [], "ResponseMetadata": {"HTTPStatusCode": 200}}

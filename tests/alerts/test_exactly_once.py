@@ -4,7 +4,6 @@ exact number of alerts per lead read back from an SQS subscriber of the topic.""
 
 from __future__ import annotations
 
-import json
 import random
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -20,7 +19,7 @@ from leads_core.dlq import replay_failures
 from leads_core.settings import load_settings
 from leads_local.apigw import LambdaContext
 from leads_local.faults import FaultInjector, parse_faults
-from leads_local.poller import EventSourceMapping, StreamRecord
+from leads_local.poller import EventSourceMapping, StreamRecord, sqs_on_failure_sender
 from leads_local.template import stream_event_source
 
 from tests.alerts.conftest import AlertWorld, SnsFaults, _shared_session, lambda_event
@@ -95,9 +94,7 @@ def _drive_stream(
         load_handler=lambda: handler,
         stream_arn=world.resources.stream_arn,
         function_name="clinic-leads-test-alerts",
-        send_on_failure=lambda message: sqs.send_message(
-            QueueUrl=world.resources.alert_failures_queue_url, MessageBody=json.dumps(message)
-        ),
+        send_on_failure=sqs_on_failure_sender(sqs, world.resources.alert_failures_queue_url),
         retry_delay_seconds=0.0,
         timeout_seconds=context_timeout,
         log=lambda line: None,

@@ -10,7 +10,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 import boto3
 import pytest
@@ -369,7 +369,7 @@ def test_without_a_topic_the_function_names_the_variable(
 
 
 class _ResponseCatcher(BaseHTTPRequestHandler):
-    bodies: list[dict[str, Any]] = []  # noqa: RUF012 - one class per test server
+    bodies: ClassVar[list[dict[str, Any]]] = []  # one subclass per test server (see response_url)
 
     def do_PUT(self) -> None:
         length = int(self.headers.get("Content-Length", "0"))
@@ -385,11 +385,14 @@ class _ResponseCatcher(BaseHTTPRequestHandler):
 @pytest.fixture
 def response_url() -> Iterator[tuple[str, list[dict[str, Any]]]]:
     """CloudFormation's pre-signed response URL, played by a local server that keeps what it was sent."""
-    handler = type("Catcher", (_ResponseCatcher,), {"bodies": []})
-    server = HTTPServer(("127.0.0.1", 0), handler)
+
+    class Catcher(_ResponseCatcher):
+        bodies: ClassVar[list[dict[str, Any]]] = []  # this server's only
+
+    server = HTTPServer(("127.0.0.1", 0), Catcher)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/cfn-response?X-Amz-Signature=x", handler.bodies
+    yield f"http://127.0.0.1:{server.server_address[1]}/cfn-response?X-Amz-Signature=x", Catcher.bodies
     server.shutdown()
     server.server_close()
 

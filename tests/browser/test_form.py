@@ -56,6 +56,7 @@ def test_visitor_fills_the_form_by_its_labels_and_gets_a_reference(page: Page, s
     assert headers["accept"] == "application/json"
     assert IDEMPOTENCY_KEY.match(headers["idempotency-key"])
     body = request.post_data_json
+    assert body is not None, "the form must post a JSON body"
     assert body["utm_source"] == "newsletter"
     assert body["utm_campaign"] == "fall-2026"
     assert body["landing_page"] == site.url("/")
@@ -278,7 +279,6 @@ def test_failures_keep_the_answers_and_retries_reuse_the_idempotency_key(page: P
 
     keys: list[str] = []
     held: list[Route] = []
-    too_many = {"status": 429, "headers": {"Retry-After": "1800"}, "json": {"message": "Too many requests"}}
 
     def intercept(route: Route) -> None:
         keys.append(route.request.headers["idempotency-key"])
@@ -287,7 +287,7 @@ def test_failures_keep_the_answers_and_retries_reuse_the_idempotency_key(page: P
         elif len(keys) == 2:
             held.append(route)  # answered below, once the busy state has been seen
         elif len(keys) == 3:
-            route.fulfill(**too_many)
+            route.fulfill(status=429, headers={"Retry-After": "1800"}, json={"message": "Too many requests"})
         else:
             route.continue_()
 

@@ -101,7 +101,8 @@ def test_pages_work_under_a_strict_csp(page_name: str) -> None:
         assert not inline_handlers, f"{page_name}: inline handler {inline_handlers} on <{tag}>"
         assert "style" not in attrs, f"{page_name}: inline style on <{tag}>"
         if tag == "script":
-            assert attrs.get("src", "").startswith("/static/"), f"{page_name}: inline or third-party script"
+            src = attrs.get("src") or ""
+            assert src.startswith("/static/"), f"{page_name}: inline or third-party script"
         if tag == "link":
             assert (attrs.get("href") or "").startswith("/static/"), f"{page_name}: third-party stylesheet"
     assert not re.search(r"javascript:", html, re.IGNORECASE)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
+from botocore.compat import HTTPHeaders
 from click.testing import CliRunner
 from leads_core import aws
 from leads_core.admin import EXPORT_COLUMNS, SHOW_FIELDS, iso_now
@@ -253,7 +254,7 @@ def test_a_failed_export_keeps_the_existing_file_and_leaves_no_partial_file(
         if len(pages) < 2:
             return None
         error = {"Error": {"Code": "InternalServerError", "Message": "injected"}}
-        return AWSResponse("https://dynamodb.us-east-1.amazonaws.com/", 500, {}, None), {
+        return AWSResponse("https://dynamodb.us-east-1.amazonaws.com/", 500, HTTPHeaders(), None), {
             **error,
             "ResponseMetadata": {"HTTPStatusCode": 500},
         }

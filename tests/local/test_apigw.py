@@ -6,6 +6,7 @@ import base64
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from leads_local.apigw import HttpRequest, LambdaContext, build_event, http_response
@@ -32,7 +33,7 @@ def _request(**overrides: object) -> HttpRequest:
     return HttpRequest(**values)  # type: ignore[arg-type]
 
 
-def _recorded(prefix: str) -> list[dict[str, object]]:
+def _recorded(prefix: str) -> list[dict[str, Any]]:
     return [json.loads(p.read_text()) for p in EVENTS if p.name.startswith(prefix)]
 
 
@@ -41,11 +42,11 @@ def test_event_has_the_keys_of_the_recorded_submit_events() -> None:
     event = build_event(_request())
     for recorded in _recorded("submit_") + _recorded("preflight_"):
         assert set(event) == set(recorded)
-        assert set(event["requestContext"]) == set(recorded["requestContext"])  # type: ignore[arg-type]
-        assert set(event["requestContext"]["identity"]) == set(recorded["requestContext"]["identity"])  # type: ignore[index]
+        assert set(event["requestContext"]) == set(recorded["requestContext"])
+        assert set(event["requestContext"]["identity"]) == set(recorded["requestContext"]["identity"])
         assert event["resource"] == recorded["resource"]
-        assert event["requestContext"]["stage"] == recorded["requestContext"]["stage"]  # type: ignore[index]
-        assert event["requestContext"]["path"] == recorded["requestContext"]["path"]  # type: ignore[index]
+        assert event["requestContext"]["stage"] == recorded["requestContext"]["stage"]
+        assert event["requestContext"]["path"] == recorded["requestContext"]["path"]
 
 
 def test_event_values() -> None:

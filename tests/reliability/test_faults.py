@@ -39,6 +39,7 @@ class _DeliverySettings:
     table_name: str
     clinic_name: str = DEMO_CLINIC_NAME
     alert_detail: str = "contact"
+    alert_storm_threshold: int = 20  # the template's AlertStormThreshold default
 
 
 @contextmanager

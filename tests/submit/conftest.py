@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
+from botocore.compat import HTTPHeaders
 from leads_core import aws
 
 from tests.conftest import read_table_items
@@ -101,7 +102,7 @@ class FaultInjector:
             "Error": {"Code": code, "Message": "injected by the test"},
             "ResponseMetadata": {"HTTPStatusCode": status},
         }
-        return AWSResponse("https://dynamodb.us-east-1.amazonaws.com/", status, {}, None), parsed
+        return AWSResponse("https://dynamodb.us-east-1.amazonaws.com/", status, HTTPHeaders(), None), parsed
 
 
 @pytest.fixture
@@ -124,7 +125,7 @@ class Invoker:
         self.context = context
 
     def __call__(self, event: dict[str, Any]) -> dict[str, Any]:
-        return self.app.lambda_handler(copy.deepcopy(event), self.context)  # type: ignore[no-any-return]
+        return self.app.lambda_handler(copy.deepcopy(event), self.context)
 
 
 @pytest.fixture

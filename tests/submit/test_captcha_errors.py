@@ -77,7 +77,7 @@ def logs() -> Iterator[Recorded]:
     handler.setFormatter(logger.registered_formatter)
     logger.addHandler(handler)
     yield handler
-    logger.removeHandler(handler)
+    logging.getLogger(logger.name).removeHandler(handler)  # Powertools' Logger types addHandler only
 
 
 def metric_names(stdout: str) -> list[str]:

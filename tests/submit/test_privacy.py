@@ -85,7 +85,7 @@ def recorded_logs(caplog: pytest.LogCaptureFixture) -> Iterator[RecordingHandler
     )  # the root logger too: libraries (botocore, urllib3, Powertools internals)
     yield handler
     logger.setLevel(previous)
-    logger.removeHandler(handler)
+    logging.getLogger(logger.name).removeHandler(handler)  # Powertools' Logger types addHandler only
 
 
 def marked_event(name: str, fields: dict[str, Any], **headers: str | None) -> dict[str, Any]:

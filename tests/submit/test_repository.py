@@ -254,9 +254,11 @@ def test_throttling_and_timeouts_are_storage_unavailable_and_nothing_is_written(
 
 
 def test_transaction_conflict_reason_is_storage_unavailable(repository: LeadRepository) -> None:
-    reasons = [{"Code": "TransactionConflict"}, {"Code": "None"}, {"Code": "None"}]
     error = ClientError(
-        {"Error": {"Code": "TransactionCanceledException", "Message": "x"}, "CancellationReasons": reasons},
+        {
+            "Error": {"Code": "TransactionCanceledException", "Message": "x"},
+            "CancellationReasons": [{"Code": "TransactionConflict"}, {"Code": "None"}, {"Code": "None"}],
+        },
         "TransactWriteItems",
     )
     with pytest.raises(StorageUnavailable):

@@ -13,6 +13,7 @@ import copy
 import json
 import os
 import sys
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,16 @@ class _Resolver:
         self.params = {name: _typed(specs.get(name, {}), value) for name, value in values.items()}
         self.conditions_src = template.get("Conditions", {})
         self.conditions: dict[str, bool] = {}
+        # The intrinsic functions and condition references resolved here, by key.
+        self._functions: dict[str, Callable[[Any], Any]] = {
+            "Ref": self._ref,
+            "Fn::If": self._if,
+            "Fn::Equals": self._equals,
+            "Fn::Not": lambda arg: not self.value(arg[0]),
+            "Fn::And": lambda arg: all(self.value(v) for v in arg),
+            "Fn::Or": lambda arg: any(self.value(v) for v in arg),
+            "Condition": self.condition,
+        }
 
     def condition(self, name: str) -> bool:
         if name not in self.conditions:
@@ -89,36 +100,38 @@ class _Resolver:
             return node
         if len(node) == 1:
             ((key, arg),) = node.items()
-            if key == "Ref":
-                if arg == "AWS::NoValue":
-                    return _NO_VALUE
-                if arg in self.params:
-                    return self.params[arg]
-                return node
-            if key == "Fn::If":
-                name, when_true, when_false = arg
-                return self.value(when_true if self.condition(name) else when_false)
-            if key == "Fn::Equals":
-                left, right = (self.value(v) for v in arg)
-                return str(left) == str(right)
-            if key == "Fn::Not":
-                return not self.value(arg[0])
-            if key == "Fn::And":
-                return all(self.value(v) for v in arg)
-            if key == "Fn::Or":
-                return any(self.value(v) for v in arg)
-            if key == "Condition":
-                return self.condition(arg)
+            function = self._functions.get(key)
+            if function is not None:
+                return function(arg)
             if key in {"Fn::Join", "Fn::Split", "Fn::Select"}:
-                first, second = self.value(arg[0]), self.value(arg[1])
-                if _plain(first) and _plain(second) and all(_plain(v) for v in as_list(second)):
-                    if key == "Fn::Join":
-                        return str(first).join(str(v) for v in second)
-                    if key == "Fn::Split":
-                        return str(second).split(str(first))
-                    return second[int(first)]
-                return {key: [first, second]}
+                return self._list_function(key, arg)
         return {k: v for k, v in ((k, self.value(v)) for k, v in node.items()) if v is not _NO_VALUE}
+
+    def _ref(self, name: str) -> Any:
+        if name == "AWS::NoValue":
+            return _NO_VALUE
+        if name in self.params:
+            return self.params[name]
+        return {"Ref": name}  # a resource or pseudo parameter: left as it is
+
+    def _if(self, arg: list[Any]) -> Any:
+        name, when_true, when_false = arg
+        return self.value(when_true if self.condition(name) else when_false)
+
+    def _equals(self, arg: list[Any]) -> bool:
+        left, right = (self.value(v) for v in arg)
+        return str(left) == str(right)
+
+    def _list_function(self, key: str, arg: list[Any]) -> Any:
+        """``Fn::Join``/``Split``/``Select`` of plain values; left in place when a value is unresolved."""
+        first, second = self.value(arg[0]), self.value(arg[1])
+        if _plain(first) and _plain(second) and all(_plain(v) for v in as_list(second)):
+            if key == "Fn::Join":
+                return str(first).join(str(v) for v in second)
+            if key == "Fn::Split":
+                return str(second).split(str(first))
+            return second[int(first)]
+        return {key: [first, second]}
 
 
 def effective(**parameters: Any) -> dict[str, Any]:

@@ -210,7 +210,7 @@ def test_an_existing_key_replaces_the_stack_key_everywhere() -> None:
 def test_key_rotates_and_its_policy_names_only_the_expected_principals(dev: Template) -> None:
     key = props(dev, "DataKey")
     assert key["EnableKeyRotation"] is True
-    principals = set()
+    principals: set[str] = set()
     for s in key["KeyPolicy"]["Statement"]:
         assert s["Effect"] == "Allow"
         principal = s["Principal"]

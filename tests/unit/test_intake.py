@@ -86,7 +86,7 @@ def logs() -> Iterator[Recorded]:
     handler.setFormatter(logger.registered_formatter)
     logger.addHandler(handler)
     yield handler
-    logger.removeHandler(handler)
+    logging.getLogger(logger.name).removeHandler(handler)  # Powertools' Logger types addHandler only
 
 
 @pytest.fixture(autouse=True)

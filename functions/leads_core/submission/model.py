@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -171,13 +171,9 @@ def parse_submission(fields: Mapping[str, object], *, locations: Sequence[str]) 
         raise ValidationFailed({FORM_ERROR_KEY: MSG_NOT_A_FORM})
     read = FieldReader(fields)
 
-    first_name = read.name("first_name", max_length=MAX_NAME_LENGTH)
-    if first_name is None:
-        read.fail("first_name", NAME_SENTENCES["first_name"].required)
-    last_name = read.name("last_name", max_length=MAX_NAME_LENGTH)
-    if last_name is None:
-        read.fail("last_name", NAME_SENTENCES["last_name"].required)
-
+    # Fields are read in form order: the first sentence recorded for a field is the one reported.
+    first_name = _required_name(read, "first_name")
+    last_name = _required_name(read, "last_name")
     email = read.email("email", MSG_EMAIL_INVALID)
     phone = read.phone("phone", MSG_PHONE_INVALID)
     explicit_contact = read.choice("preferred_contact", PREFERRED_CONTACTS, MSG_PREFERRED_CONTACT)
@@ -185,18 +181,7 @@ def parse_submission(fields: Mapping[str, object], *, locations: Sequence[str]) 
     service = read.choice("service", SERVICES, MSG_SERVICE) or "other"
     location = read.choice("location", locations, location_choices_sentence(locations), separator="-")
     referral_type = read.choice("referral_type", REFERRAL_TYPES, MSG_REFERRAL_TYPE) or "self"
-
-    provider_name = provider_practice = provider_email = provider_phone = None
-    if referral_type == "provider":
-        provider_name = read.name("provider_name", max_length=MAX_PROVIDER_TEXT_LENGTH)
-        if provider_name is None:
-            read.fail("provider_name", MSG_PROVIDER_NAME_REQUIRED)
-        provider_practice = read.name("provider_practice", max_length=MAX_PROVIDER_TEXT_LENGTH)
-        provider_email = read.email("provider_email", MSG_PROVIDER_EMAIL_INVALID)
-        provider_phone = read.phone("provider_phone", MSG_PROVIDER_PHONE_INVALID)
-        if provider_email is None and provider_phone is None:
-            _fail_unless_reported(read, ("provider_email", "provider_phone"), MSG_PROVIDER_CONTACT_MISSING)
-
+    provider = _provider(read) if referral_type == "provider" else _Provider()
     message = read.message()
     heard_about = read.single_line(
         "heard_about",
@@ -204,32 +189,16 @@ def parse_submission(fields: Mapping[str, object], *, locations: Sequence[str]) 
         invalid=MSG_HEARD_ABOUT_INVALID,
         too_long=MSG_HEARD_ABOUT_TOO_LONG,
     )
-
     consent_privacy = read.boolean("consent_privacy", MSG_CONSENT_PRIVACY)
     if not consent_privacy:
         read.fail("consent_privacy", MSG_CONSENT_PRIVACY)
     consent_sms = read.boolean("consent_sms", MSG_CONSENT_SMS_INVALID)
     in_crisis = read.boolean("in_crisis", MSG_IN_CRISIS_INVALID)
 
-    # Contact rules: the explicit preferred method needs its field; a self referral needs one of the two.
-    if explicit_contact in {"phone", "text"} and phone is None:
-        _fail_unless_reported(read, ("phone",), MSG_PHONE_REQUIRED)
-    elif explicit_contact == "email" and email is None:
-        _fail_unless_reported(read, ("email",), MSG_EMAIL_REQUIRED)
-    elif referral_type == "self" and email is None and phone is None:
-        _fail_unless_reported(read, ("email", "phone"), MSG_CONTACT_MISSING, field=CONTACT_ERROR_FIELD)
-    if explicit_contact == "text" and not consent_sms:
-        read.fail("consent_sms", MSG_CONSENT_SMS)
-    preferred_contact = explicit_contact or ("phone" if phone or provider_phone else "email")
+    _contact_rules(read, _Contact(explicit_contact, email, phone, consent_sms, referral_type))
+    preferred_contact = explicit_contact or ("phone" if phone or provider.phone else "email")
 
-    submission_id = read.raw_text("submission_id", MSG_SUBMISSION_ID)
-    if submission_id is not None and not _SUBMISSION_ID.fullmatch(submission_id):
-        read.fail("submission_id", MSG_SUBMISSION_ID)
-    captcha_token = read.raw_text("captcha_token", MSG_CAPTCHA)
-    if captcha_token is not None and (
-        len(captcha_token) > MAX_CAPTCHA_TOKEN_LENGTH or SINGLE_LINE_FORBIDDEN.search(captcha_token)
-    ):
-        read.fail("captcha_token", MSG_CAPTCHA)
+    submission_id, captcha_token = _client_keys(read)
     attribution = _attribution(read)
     website = _honeypot(fields.get("website"))
 
@@ -247,10 +216,10 @@ def parse_submission(fields: Mapping[str, object], *, locations: Sequence[str]) 
         service=cast(Service, service),
         location=location or locations[0],
         referral_type=cast(ReferralType, referral_type),
-        provider_name=provider_name,
-        provider_practice=provider_practice,
-        provider_email=provider_email,
-        provider_phone=provider_phone,
+        provider_name=provider.name,
+        provider_practice=provider.practice,
+        provider_email=provider.email,
+        provider_phone=provider.phone,
         message=message,
         heard_about=heard_about,
         consent_privacy=consent_privacy,
@@ -261,6 +230,73 @@ def parse_submission(fields: Mapping[str, object], *, locations: Sequence[str]) 
         website=website,
         captcha_token=captcha_token,
     )
+
+
+def _required_name(read: FieldReader, field: str) -> str | None:
+    value = read.name(field, max_length=MAX_NAME_LENGTH)
+    if value is None:
+        read.fail(field, NAME_SENTENCES[field].required)
+    return value
+
+
+class _Provider(NamedTuple):
+    """The referring provider's details; all ``None`` for a self referral."""
+
+    name: str | None = None
+    practice: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+def _provider(read: FieldReader) -> _Provider:
+    """A provider referral's fields: the provider's name is required, and one way to reach them."""
+    name = read.name("provider_name", max_length=MAX_PROVIDER_TEXT_LENGTH)
+    if name is None:
+        read.fail("provider_name", MSG_PROVIDER_NAME_REQUIRED)
+    provider = _Provider(
+        name=name,
+        practice=read.name("provider_practice", max_length=MAX_PROVIDER_TEXT_LENGTH),
+        email=read.email("provider_email", MSG_PROVIDER_EMAIL_INVALID),
+        phone=read.phone("provider_phone", MSG_PROVIDER_PHONE_INVALID),
+    )
+    if provider.email is None and provider.phone is None:
+        _fail_unless_reported(read, ("provider_email", "provider_phone"), MSG_PROVIDER_CONTACT_MISSING)
+    return provider
+
+
+class _Contact(NamedTuple):
+    """How the visitor can be reached, as read: the input of the contact rules."""
+
+    explicit: str | None  # ``preferred_contact`` as sent; ``None`` when not chosen
+    email: str | None
+    phone: str | None
+    consent_sms: bool
+    referral_type: str
+
+
+def _contact_rules(read: FieldReader, contact: _Contact) -> None:
+    """The chosen contact method needs its field, a self referral one of the two, texts the SMS consent."""
+    if contact.explicit in {"phone", "text"} and contact.phone is None:
+        _fail_unless_reported(read, ("phone",), MSG_PHONE_REQUIRED)
+    elif contact.explicit == "email" and contact.email is None:
+        _fail_unless_reported(read, ("email",), MSG_EMAIL_REQUIRED)
+    elif contact.referral_type == "self" and contact.email is None and contact.phone is None:
+        _fail_unless_reported(read, ("email", "phone"), MSG_CONTACT_MISSING, field=CONTACT_ERROR_FIELD)
+    if contact.explicit == "text" and not contact.consent_sms:
+        read.fail("consent_sms", MSG_CONSENT_SMS)
+
+
+def _client_keys(read: FieldReader) -> tuple[str | None, str | None]:
+    """``submission_id`` (the idempotency key) and ``captcha_token``, each checked for its shape."""
+    submission_id = read.raw_text("submission_id", MSG_SUBMISSION_ID)
+    if submission_id is not None and not _SUBMISSION_ID.fullmatch(submission_id):
+        read.fail("submission_id", MSG_SUBMISSION_ID)
+    captcha_token = read.raw_text("captcha_token", MSG_CAPTCHA)
+    if captcha_token is not None and (
+        len(captcha_token) > MAX_CAPTCHA_TOKEN_LENGTH or SINGLE_LINE_FORBIDDEN.search(captcha_token)
+    ):
+        read.fail("captcha_token", MSG_CAPTCHA)
+    return submission_id, captcha_token
 
 
 def _present(value: str | None) -> str:

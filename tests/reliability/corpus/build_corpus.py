@@ -177,11 +177,19 @@ def as_json(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False)
 
 
+def _reference_json() -> str:
+    """The valid JSON body that the encoding and content-type entries alter."""
+    return as_json(lead(first_name="Oakley"))
+
+
 def build() -> list[dict[str, Any]]:
+    return [item for section in _SECTIONS for item in section()]
+
+
+def _valid() -> list[dict[str, Any]]:
+    """Valid references."""
     entries: list[dict[str, Any]] = []
     add = entries.append
-
-    # --- valid references ---------------------------------------------------------------------------------
     add(entry("valid-json", "valid", "accept", body=as_json(lead()), status=201))
     add(
         entry(
@@ -287,8 +295,13 @@ def build() -> list[dict[str, Any]]:
             ),
         )
     )
+    return entries
 
-    # --- injection strings in free-text fields (valid leads: stored as typed, 201) -------------------------
+
+def _injection() -> list[dict[str, Any]]:
+    """Injection strings in free-text fields (valid leads: stored as typed, 201)."""
+    entries: list[dict[str, Any]] = []
+    add = entries.append
     families = {
         "sql": SQL,
         "nosql": NOSQL_TEXT,
@@ -388,8 +401,13 @@ def build() -> list[dict[str, Any]]:
                     echo=[text[:80]],
                 )
             )
+    return entries
 
-    # --- NoSQL operators as structured values (never text: 422) --------------------------------------------
+
+def _nosql_operators() -> list[dict[str, Any]]:
+    """NoSQL operators as structured values (never text: 422)."""
+    entries: list[dict[str, Any]] = []
+    add = entries.append
     for number, value in enumerate([{"$gt": ""}, {"$ne": None}, {"$regex": ".*"}, ["$where", "1"]]):
         add(
             entry(
@@ -409,8 +427,13 @@ def build() -> list[dict[str, Any]]:
                 body=as_json(lead(email=value)),
             )
         )
+    return entries
 
-    # --- CRLF / header injection ----------------------------------------------------------------------------
+
+def _header_injection() -> list[dict[str, Any]]:
+    """CRLF / header injection."""
+    entries: list[dict[str, Any]] = []
+    add = entries.append
     crlf = "Avery\r\nSet-Cookie: session=evil"
     add(
         entry(
@@ -489,8 +512,13 @@ def build() -> list[dict[str, Any]]:
             echo=["Set-Cookie: x=y"],
         )
     )
+    return entries
 
-    # --- unicode edge cases ---------------------------------------------------------------------------------
+
+def _unicode() -> list[dict[str, Any]]:
+    """Unicode edge cases."""
+    entries: list[dict[str, Any]] = []
+    add = entries.append
     for name, text in UNICODE_NAME_REJECT.items():
         add(
             entry(
@@ -609,8 +637,13 @@ def build() -> list[dict[str, Any]]:
         )
     )
     add(entry("unicode-enum-case-fold", "unicode", "either", body=as_json(lead(service="ANXIETY\u0130"))))
+    return entries
 
-    # --- oversize -------------------------------------------------------------------------------------------
+
+def _oversize() -> list[dict[str, Any]]:
+    """Oversize."""
+    entries: list[dict[str, Any]] = []
+    add = entries.append
     add(
         entry("oversize-body-17k", "oversize", "reject", status=413, body=as_json(lead(message="x" * 17_000)))
     )
@@ -719,8 +752,13 @@ def build() -> list[dict[str, Any]]:
     add(entry("oversize-huge-float", "oversize", "reject", status=422, body='{"first_name": 1e999}'))
     add(entry("oversize-nan", "oversize", "reject", body='{"first_name": NaN, "consent_privacy": true}'))
     add(entry("oversize-infinity", "oversize", "reject", body='{"first_name": -Infinity}'))
+    return entries
 
-    # --- wrong types ----------------------------------------------------------------------------------------
+
+def _wrong_types() -> list[dict[str, Any]]:
+    """Wrong types."""
+    entries: list[dict[str, Any]] = []
+    add = entries.append
     wrong_values: dict[str, Any] = {
         "number": 42,
         "float": 4.2,
@@ -812,9 +850,14 @@ def build() -> list[dict[str, Any]]:
             body=as_json({**lead(), "__proto__": {"admin": True}, "constructor": {"prototype": {}}}),
         )
     )
+    return entries
 
-    # --- odd encodings --------------------------------------------------------------------------------------
-    valid_json = as_json(lead(first_name="Oakley"))
+
+def _odd_encodings() -> list[dict[str, Any]]:
+    """Odd encodings."""
+    entries: list[dict[str, Any]] = []
+    add = entries.append
+    valid_json = _reference_json()
     add(
         entry(
             "encoding-invalid-utf8-json",
@@ -1022,8 +1065,14 @@ def build() -> list[dict[str, Any]]:
             body=as_json(lead(email=quote("ava@example.org\r\n"))),
         )
     )
+    return entries
 
-    # --- content types --------------------------------------------------------------------------------------
+
+def _content_types() -> list[dict[str, Any]]:
+    """Content types."""
+    entries: list[dict[str, Any]] = []
+    add = entries.append
+    valid_json = _reference_json()
     for label, content_type in {
         "text-plain": "text/plain",
         "xml": "application/xml",
@@ -1074,8 +1123,13 @@ def build() -> list[dict[str, Any]]:
             body='<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>',
         )
     )
+    return entries
 
-    # --- duplicate keys -------------------------------------------------------------------------------------
+
+def _duplicate_keys() -> list[dict[str, Any]]:
+    """Duplicate keys."""
+    entries: list[dict[str, Any]] = []
+    add = entries.append
     add(
         entry(
             "duplicate-json-first_name",
@@ -1125,8 +1179,13 @@ def build() -> list[dict[str, Any]]:
             body="first_name[]=Tatum&first_name[]=Evil&last_name=Quinlan&email=t%40example.org&consent_privacy=on",
         )
     )
+    return entries
 
-    # --- origins, methods, keys ---------------------------------------------------------------------------
+
+def _origins_methods_keys() -> list[dict[str, Any]]:
+    """Origins, methods, keys."""
+    entries: list[dict[str, Any]] = []
+    add = entries.append
     add(
         entry(
             "origin-evil",
@@ -1240,6 +1299,21 @@ def build() -> list[dict[str, Any]]:
     for method in ("GET", "PUT", "DELETE", "PATCH"):
         add(entry(f"method-{method.lower()}", "method", "reject", method=method, body=as_json(lead())))
     return entries
+
+
+_SECTIONS = (
+    _valid,
+    _injection,
+    _nosql_operators,
+    _header_injection,
+    _unicode,
+    _oversize,
+    _wrong_types,
+    _odd_encodings,
+    _content_types,
+    _duplicate_keys,
+    _origins_methods_keys,
+)
 
 
 def render() -> str:
