@@ -342,6 +342,16 @@ def _sms_name(lead: Mapping[str, Any], first_limit: int | None) -> str:
     return " ".join(parts)
 
 
+def _sms_verb(method: str, kind: str) -> str:
+    """How to reach them: the preferred method's verb, unless the callback we have is of the other kind."""
+    verb = SMS_METHOD_VERBS[method]
+    if kind == "email" and verb != "email":
+        return "email"
+    if kind == "phone" and verb == "email":
+        return "call"
+    return verb
+
+
 def render_sms(
     lead: Mapping[str, Any], facts: _Facts, detail: str, clinic_name: str, budget: int = SMS_MAX_CHARS
 ) -> str:
@@ -357,11 +367,7 @@ def render_sms(
 
     method = _callback_method(lead, facts)
     kind, value = _callback(lead, method) if show_contact else ("", "")
-    verb = SMS_METHOD_VERBS[method]
-    if kind == "email" and verb != "email":
-        verb = "email"
-    if kind == "phone" and verb == "email":
-        verb = "call"
+    verb = _sms_verb(method, kind)
     sms_value = to_sms_text(value)
     callback_exact = bool(value) and sms_value == value
 
@@ -399,39 +405,43 @@ def _row(label: str, value: str) -> str:
     return f"  {label + ':':<18}{value}"
 
 
-def render_email(lead: Mapping[str, Any], facts: _Facts, detail: str, clinic_name: str) -> str:
-    clinic = clean_line(clinic_name) or "the clinic"
-    lines: list[str] = []
-    if facts.priority == "urgent":
-        said = "self_reported" in facts.urgent_reasons or lead.get("in_crisis") is True
-        lines += [
-            "URGENT: this person said they may be in crisis. Call them now."
-            if said
-            else "URGENT: their message reads as a crisis. Call them now.",
-            "If they are in immediate danger, call 911. The 988 Suicide & Crisis Lifeline (call or text 988)",
-            "is available 24/7; you can share it with them.",
-        ]
-        if facts.urgent_reasons:
-            lines.append(
-                "Flagged because " + " and ".join(URGENT_REASON_LABELS[r] for r in facts.urgent_reasons) + "."
-            )
-        if "possible_spam" in (lead.get("review_flags") or []):  # kept despite a spam rule (repository)
-            codes = [r for r in lead.get("spam_reasons") or [] if isinstance(r, str) and r.isidentifier()]
-            lines.append(f"Flagged for review: possible spam ({', '.join(codes) or 'rule'}).")
-        lines.append("")
-    lines += [f"New consultation request for {clinic}", f"Reference: {facts.lead_id}", ""]
+def _urgent_lines(lead: Mapping[str, Any], facts: _Facts) -> list[str]:
+    """The head of an urgent alert: call now, 911 and 988, why it is urgent, and a review flag if any."""
+    said = "self_reported" in facts.urgent_reasons or lead.get("in_crisis") is True
+    lines = [
+        "URGENT: this person said they may be in crisis. Call them now."
+        if said
+        else "URGENT: their message reads as a crisis. Call them now.",
+        "If they are in immediate danger, call 911. The 988 Suicide & Crisis Lifeline (call or text 988)",
+        "is available 24/7; you can share it with them.",
+    ]
+    if facts.urgent_reasons:
+        lines.append(
+            "Flagged because " + " and ".join(URGENT_REASON_LABELS[r] for r in facts.urgent_reasons) + "."
+        )
+    if "possible_spam" in (lead.get("review_flags") or []):  # kept despite a spam rule (repository)
+        codes = [r for r in lead.get("spam_reasons") or [] if isinstance(r, str) and r.isidentifier()]
+        lines.append(f"Flagged for review: possible spam ({', '.join(codes) or 'rule'}).")
+    return [*lines, ""]
 
-    lines.append("Who to call back")
+
+def _email_name(lead: Mapping[str, Any], detail: str) -> str:
+    """The full name (``full``), first name and last initial (``contact``), or nothing (``minimal``)."""
     first, last = clean_line(_text(lead, "first_name")), clean_line(_text(lead, "last_name"))
     if detail == "full":
-        name = " ".join(p for p in (first, last) if p)
-        if name:
-            lines.append(_row("Name", name))
-    elif detail == "contact":
+        return " ".join(p for p in (first, last) if p)
+    if detail == "contact":
         initial = next((c for c in last if c.isalnum()), "")
-        name = " ".join(p for p in (first, f"{initial}." if initial else "") if p)
-        if name:
-            lines.append(_row("Name", name))
+        return " ".join(p for p in (first, f"{initial}." if initial else "") if p)
+    return ""
+
+
+def _who_lines(lead: Mapping[str, Any], facts: _Facts, detail: str) -> list[str]:
+    """The "Who to call back" block at ``detail``."""
+    lines = ["Who to call back"]
+    name = _email_name(lead, detail)
+    if name:
+        lines.append(_row("Name", name))
     lines.append(_row("Prefers", METHOD_LABELS[facts.method]))
     if detail in {"contact", "full"}:
         kind, value = _callback(lead, _callback_method(lead, facts))
@@ -444,7 +454,14 @@ def render_email(lead: Mapping[str, Any], facts: _Facts, detail: str, clinic_nam
     else:
         lines.append(_row("Contact details", f"leads show {facts.lead_id}"))
     lines.append(_row("Best time", BEST_TIME_LABELS[facts.best_time]))
-    lines.append("")
+    return [*lines, ""]
+
+
+def render_email(lead: Mapping[str, Any], facts: _Facts, detail: str, clinic_name: str) -> str:
+    clinic = clean_line(clinic_name) or "the clinic"
+    lines: list[str] = _urgent_lines(lead, facts) if facts.priority == "urgent" else []
+    lines += [f"New consultation request for {clinic}", f"Reference: {facts.lead_id}", ""]
+    lines += _who_lines(lead, facts, detail)
 
     lines.append("About the request")
     lines.append(_row("Service", SERVICE_LABELS[facts.service]))

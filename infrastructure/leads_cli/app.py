@@ -243,19 +243,37 @@ def _client_error(exc: Any, state: State) -> CliError:
     return CliError(f"AWS error {code} on {operation}", EXIT_UNEXPECTED, state.as_json)
 
 
+# Domain errors whose message is safe to show as it is, and their exit codes.
+_DOMAIN_EXIT_CODES: tuple[tuple[type[Exception] | tuple[type[Exception], ...], int], ...] = (
+    (admin.InvalidStatus, EXIT_INVALID_STATUS),
+    ((admin.InvalidLeadId, admin.InvalidSince, admin.InvalidContact), EXIT_USAGE),
+    (TargetError, EXIT_TARGET),
+)
+
+
 def translate_error(exc: Exception, state: State) -> CliError:
     """Map a domain or AWS exception to a ``CliError`` (messages never carry visitor values)."""
-    from botocore import exceptions as boto  # noqa: PLC0415
-
     as_json = state.as_json
     if isinstance(exc, LeadNotFound):
         return CliError(f"no lead with id {exc}", EXIT_NOT_FOUND, as_json)
-    if isinstance(exc, admin.InvalidStatus):
-        return CliError(str(exc), EXIT_INVALID_STATUS, as_json)
-    if isinstance(exc, admin.InvalidLeadId | admin.InvalidSince | admin.InvalidContact):
-        return CliError(str(exc), EXIT_USAGE, as_json)
-    if isinstance(exc, TargetError):
-        return CliError(str(exc), EXIT_TARGET, as_json)
+    for types, exit_code in _DOMAIN_EXIT_CODES:
+        if isinstance(exc, types):
+            return CliError(str(exc), exit_code, as_json)
+    aws_error = _aws_error(exc, state)
+    if aws_error is not None:
+        return aws_error
+    return CliError(
+        f"unexpected error ({type(exc).__name__}); run again with --debug for details",
+        EXIT_UNEXPECTED,
+        as_json,
+    )
+
+
+def _aws_error(exc: Exception, state: State) -> CliError | None:
+    """The ``CliError`` of a botocore failure (credentials, region, endpoint, service), else ``None``."""
+    from botocore import exceptions as boto  # noqa: PLC0415
+
+    as_json = state.as_json
     if isinstance(exc, boto.NoCredentialsError | boto.PartialCredentialsError):
         message = "no AWS credentials: configure a profile or log in (aws sso login)"
         return CliError(message, EXIT_AWS_UNREACHABLE, as_json)
@@ -268,11 +286,7 @@ def translate_error(exc: Exception, state: State) -> CliError:
         return CliError(f"cannot reach AWS at {endpoint}{hint}", EXIT_AWS_UNREACHABLE, as_json)
     if isinstance(exc, boto.ClientError):
         return _client_error(exc, state)
-    return CliError(
-        f"unexpected error ({type(exc).__name__}); run again with --debug for details",
-        EXIT_UNEXPECTED,
-        as_json,
-    )
+    return None
 
 
 def _silence_stdout() -> None:
