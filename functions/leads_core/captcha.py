@@ -42,13 +42,13 @@ import json
 import re
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlencode
 
 from leads_core import aws
 from leads_core.errors import CaptchaUnavailable, ConfigurationError
+from leads_core.memory import BoundedMemory
 
 VERIFY_URLS: dict[str, str] = {
     "turnstile": "https://challenges.cloudflare.com/turnstile/v0/siteverify",
@@ -180,40 +180,22 @@ class VerdictCache:
         ttl_seconds: float = VERDICT_TTL_SECONDS,
         clock: Any = time.monotonic,
     ) -> None:
-        self._max = max_entries
-        self._ttl = ttl_seconds
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._entries: OrderedDict[str, tuple[float, CaptchaVerdict]] = OrderedDict()
+        self._memory: BoundedMemory[str, CaptchaVerdict] = BoundedMemory(max_entries, ttl_seconds, clock)
 
     def get(self, key: str | None) -> CaptchaVerdict | None:
-        if key is None:
-            return None
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None:
-                return None
-            if entry[0] <= self._clock():
-                del self._entries[key]
-                return None
-            return entry[1]
+        return None if key is None else self._memory.get(key)
 
     def put(self, key: str | None, verdict: CaptchaVerdict) -> None:
         """Remember a definite verdict (``unverified`` ones are not kept: the retry asks again)."""
         if key is None or not verdict.definite or not _VERDICT_KEY.match(key):
             return
-        with self._lock:
-            self._entries.pop(key, None)
-            self._entries[key] = (self._clock() + self._ttl, verdict)
-            while len(self._entries) > self._max:
-                self._entries.popitem(last=False)
+        self._memory.put(key, verdict)
 
     def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
+        self._memory.clear()
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._memory)
 
 
 verdicts = VerdictCache()

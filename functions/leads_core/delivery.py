@@ -25,9 +25,7 @@ import json
 import math
 import random
 import re
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -38,6 +36,7 @@ from leads_core import alert_store, aws, keys, notifier, storm
 from leads_core.alert_store import LEAD_CLAIM_CONDITION, ClaimCondition, ClaimStatus, ItemKey
 from leads_core.alerts import Alert, AlertSettings, render_alert
 from leads_core.errors import LeadsError, StorageUnavailable
+from leads_core.memory import BoundedMemory
 from leads_core.observability import MetricUnit, logger, metrics
 
 _LEAD_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
@@ -246,36 +245,26 @@ class _ContainerMemory:
     """What this container published but could not mark, and leases it could not release (bounded, LRU)."""
 
     def __init__(self, limit: int = _MEMORY_LIMIT) -> None:
-        self._limit = limit
-        self._items: OrderedDict[str, _Pending] = OrderedDict()
-        self._lock = threading.Lock()
+        self._memory: BoundedMemory[str, _Pending] = BoundedMemory(limit)
 
     @staticmethod
     def _name(key: ItemKey) -> str:
         return json.dumps(key, sort_keys=True)
 
     def get(self, key: ItemKey) -> _Pending | None:
-        with self._lock:
-            return self._items.get(self._name(key))
+        return self._memory.get(self._name(key))
 
     def remember(self, key: ItemKey, pending: _Pending) -> None:
-        with self._lock:
-            name = self._name(key)
-            self._items[name] = pending
-            self._items.move_to_end(name)
-            while len(self._items) > self._limit:
-                self._items.popitem(last=False)
+        self._memory.put(self._name(key), pending)
 
     def forget(self, key: ItemKey) -> None:
-        with self._lock:
-            self._items.pop(self._name(key), None)
+        self._memory.forget(self._name(key))
 
     def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
+        self._memory.clear()
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._memory)
 
 
 container_memory = _ContainerMemory()
