@@ -1,8 +1,8 @@
 """What the submit path's speed work relies on (issue 12, ``cold_start_ratio`` and ``own_code_ms``).
 
-Importing the handler builds neither the ``Submission`` validator nor the crisis and spam patterns (the first
-parsed submission does); one transaction computes each keyed hash once; a lead id reads the OS random source
-once; the digest of a dump equals ``Submission.normalised_digest``. Behaviour is covered by the other tests.
+Importing the handler does not compile the crisis and spam patterns (the first checked submission does); one
+transaction computes each keyed hash once; a lead id reads the OS random source once; the digest of a dump
+equals ``Submission.normalised_digest``. Behaviour is covered by the other tests.
 """
 
 from __future__ import annotations
@@ -26,19 +26,19 @@ LOCATIONS = ("naperville", "oak-brook")
 _IMPORT_ONLY = """
 import submit_consultation.app
 from leads_core import crisis, spam
-from leads_core.submission.model import Submission, parse_submission
-rules = crisis._rules.cache_info().currsize, spam._rules.cache_info().currsize
-print(Submission.__pydantic_complete__, *rules)
+from leads_core.submission.model import parse_submission
+print(crisis._rules.cache_info().currsize, spam._rules.cache_info().currsize)
 sub = parse_submission(
     {"first_name": "Ann", "last_name": "Lee", "phone": "(630) 555-0142", "consent_privacy": True,
      "message": "I want to die, see www.example.com"},
     locations=("naperville",),
 )
-print(Submission.__pydantic_complete__, crisis.crisis_reasons(sub), spam.spam_reasons(sub))
+print(crisis.crisis_reasons(sub), spam.spam_reasons(sub), spam.count_links("www.example.com"))
+print(crisis._rules.cache_info().currsize, spam._rules.cache_info().currsize)
 """
 
 
-def test_importing_the_handler_defers_the_model_and_the_patterns_to_the_first_submission() -> None:
+def test_importing_the_handler_leaves_the_patterns_to_the_first_submission() -> None:
     completed = subprocess.run(
         [sys.executable, "-c", _IMPORT_ONLY],
         env=lambda_like_environment(),
@@ -48,9 +48,10 @@ def test_importing_the_handler_defers_the_model_and_the_patterns_to_the_first_su
         check=False,
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
-    after_import, after_first = completed.stdout.strip().splitlines()[-2:]
-    assert after_import == "False 0 0"
-    assert after_first == "True ['message'] []"
+    after_import, first_results, after_first = completed.stdout.strip().splitlines()[-3:]
+    assert after_import == "0 0"
+    assert first_results == "['message'] [] 1"
+    assert after_first == "1 1"
 
 
 def test_a_lead_id_maps_each_random_byte_to_one_of_32_letters(monkeypatch: pytest.MonkeyPatch) -> None:
