@@ -18,6 +18,7 @@ it is stored as ``new`` with ``review_flags: ["possible_spam"]`` rather than qua
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import Any
@@ -71,9 +72,8 @@ _CRISIS_PHRASES = (
     r"hacerme dano",
     r"lastimarme",
 )
-_CRISIS = re.compile(r"\b(?:" + "|".join(dict.fromkeys(_CRISIS_PHRASES)) + r")\b")
 _NEGATED_TOPIC = r"(?:suicide|self harm|hurting my ?self|harming my ?self)"
-_NEGATED = re.compile(
+_NEGATED_PATTERN = (
     r"\b(?:not|never|no longer|isnt|arent|wasnt|im not|i am not)"
     r" (?:currently |actively |feeling |been |ever been )?suicidal\b"
     r"|\bno (?:current |active |recent )?(?:suicidal (?:thoughts?|ideation|intent|plans?)"
@@ -83,6 +83,15 @@ _NEGATED = re.compile(
     + _NEGATED_TOPIC
     + r")*)\b"
 )
+
+
+@functools.cache
+def _rules() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The phrase list and the negations, compiled on the first message checked (not at import)."""
+    crisis = re.compile(r"\b(?:" + "|".join(dict.fromkeys(_CRISIS_PHRASES)) + r")\b")
+    return crisis, re.compile(_NEGATED_PATTERN)
+
+
 _APOSTROPHES = re.compile(r"['\u2019\u2018\u02bc`]")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 
@@ -97,8 +106,9 @@ def normalise_for_matching(text: str) -> str:
 def message_reads_as_crisis(text: str | None) -> bool:
     if not text:
         return False
-    normalised = _NEGATED.sub(" ", normalise_for_matching(text))
-    return _CRISIS.search(normalised) is not None
+    crisis, negated = _rules()
+    normalised = negated.sub(" ", normalise_for_matching(text))
+    return crisis.search(normalised) is not None
 
 
 def crisis_reasons(sub: Submission) -> list[str]:

@@ -36,7 +36,7 @@ from leads_core import captcha as captchas  # ``accept`` takes a parameter named
 from leads_core.errors import CaptchaUnavailable, ConfigurationError
 from leads_core.observability import MetricUnit, logger, metrics
 from leads_core.repository import Channel, LeadRepository, NewLead, StoredResult
-from leads_core.submission.model import Submission, parse_submission
+from leads_core.submission.model import Submission, digest_of, parse_submission
 
 if TYPE_CHECKING:
     from leads_core.settings import Settings
@@ -156,7 +156,8 @@ def accept(  # noqa: PLR0913 - the use case takes its collaborators (settings, s
     submission = parse_submission(fields, locations=settings.locations)
     spam_reasons = spam.spam_reasons(submission)
     review_flags: list[str] = []
-    digest = submission.normalised_digest()
+    fields_as_stored = submission.model_dump(mode="json")
+    digest = digest_of(fields_as_stored)  # == submission.normalised_digest(), without a second dump
     if settings.captcha_provider != captchas.NO_CAPTCHA and not spam_reasons:
         verifier = captcha if captcha is not None else default_captcha(settings)
         memory = verdicts if verdicts is not None else captchas.verdicts
@@ -167,7 +168,7 @@ def accept(  # noqa: PLR0913 - the use case takes its collaborators (settings, s
             spam_reasons.append(CAPTCHA_FAILED)
 
     lead = NewLead(
-        fields=submission.model_dump(mode="json"),
+        fields=fields_as_stored,
         digest=digest,
         channel=channel,
         source_ip=source_ip,

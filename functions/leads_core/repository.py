@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from leads_core import aws, keys
 from leads_core.errors import DuplicateConflict, RateLimited, StorageUnavailable
@@ -209,6 +209,13 @@ def _reason_attributes(lead: NewLead) -> dict[str, Any]:
     return {name: _string_list(values) for name, values in lists.items() if values}
 
 
+class _RequestHashes(NamedTuple):
+    """The keyed hashes one transaction uses more than once."""
+
+    source: str  # ``source_hash`` of the source address: the lead's ``source_hash`` and the rate counter key
+    content: str  # ``submission_hash`` of the digest: ``request_digest``, the dedupe key and ``dedupe_hash``
+
+
 class LeadRepository:
     """Writes a submission (lead + idempotency record + rate counter) in one transaction.
 
@@ -233,8 +240,11 @@ class LeadRepository:
 
     # ------------------------------------------------------------------ items
 
-    def lead_item(self, lead: NewLead, lead_id: str, now: float) -> dict[str, Any]:
+    def lead_item(
+        self, lead: NewLead, lead_id: str, now: float, *, hashes: _RequestHashes | None = None
+    ) -> dict[str, Any]:
         settings = self._settings
+        hashes = hashes or self._request_hashes(lead)
         created_at = iso_timestamp(now)
         retention_days = settings.spam_retention_days if lead.status == "spam" else settings.retention_days
         item: dict[str, Any] = {
@@ -246,35 +256,43 @@ class LeadRepository:
             keys.TTL_ATTRIBUTE: _number(int(now) + retention_days * 86400),
             "channel": _string(lead.channel),
             "urgent": {"BOOL": lead.urgent},
-            "source_hash": _string(source_hash(settings.hash_key_secret_id, lead.source_ip)),
+            "source_hash": _string(hashes.source),
             **_field_attributes(lead.fields, created_at),
             **_reason_attributes(lead),
         }
         if lead.submission_id:
             item["submission_id"] = _string(lead.submission_id)
         else:  # erasure deletes the key-less dedupe record through this
-            item["dedupe_hash"] = _string(self._submission_hash(lead))
+            item["dedupe_hash"] = _string(hashes.content)
         if "email" in item:
             item["email_hash"] = _string(email_hash(settings.hash_key_secret_id, item["email"]["S"]))
         if "phone" in item:
             item["phone_hash"] = _string(phone_hash(settings.hash_key_secret_id, item["phone"]["S"]))
         return item
 
-    def _submission_hash(self, lead: NewLead) -> str:
-        return submission_hash(self._settings.hash_key_secret_id, lead.digest)
+    def _request_hashes(self, lead: NewLead) -> _RequestHashes:
+        secret_id = self._settings.hash_key_secret_id
+        return _RequestHashes(
+            source=source_hash(secret_id, lead.source_ip), content=submission_hash(secret_id, lead.digest)
+        )
 
-    def _idempotency_key(self, lead: NewLead) -> dict[str, dict[str, str]]:
+    def _idempotency_key(self, lead: NewLead, content_hash: str | None = None) -> dict[str, dict[str, str]]:
         if lead.submission_id:
             return keys.idempotency_key(lead.submission_id)
-        return keys.content_dedupe_key(self._submission_hash(lead))
+        if content_hash is None:
+            content_hash = submission_hash(self._settings.hash_key_secret_id, lead.digest)
+        return keys.content_dedupe_key(content_hash)
 
-    def idempotency_item(self, lead: NewLead, lead_id: str, now: float) -> dict[str, Any]:
+    def idempotency_item(
+        self, lead: NewLead, lead_id: str, now: float, *, hashes: _RequestHashes | None = None
+    ) -> dict[str, Any]:
+        hashes = hashes or self._request_hashes(lead)
         lifetime = keys.KEYED_IDEMPOTENCY_SECONDS if lead.submission_id else keys.CONTENT_DEDUPE_SECONDS
         return {
-            **self._idempotency_key(lead),
+            **self._idempotency_key(lead, hashes.content),
             "entity": _string("idempotency"),
             "lead_id": _string(lead_id),
-            "request_digest": _string(self._submission_hash(lead)),
+            "request_digest": _string(hashes.content),
             "urgent": {"BOOL": lead.urgent},
             "status": _string("received"),
             "created_at": _string(iso_timestamp(now)),
@@ -283,14 +301,13 @@ class LeadRepository:
 
     def transact_items(self, lead: NewLead, lead_id: str, now: float) -> list[dict[str, Any]]:
         table = self._settings.table_name
-        counter_key = keys.rate_key(
-            source_hash(self._settings.hash_key_secret_id, lead.source_ip), hour_bucket(now)
-        )
+        hashes = self._request_hashes(lead)  # each keyed hash once per transaction
+        counter_key = keys.rate_key(hashes.source, hour_bucket(now))
         # Order matters: _IDEMPOTENCY_INDEX, _LEAD_INDEX, _RATE_INDEX (the cancellation reasons follow it).
         idempotency_put = {
             "Put": {
                 "TableName": table,
-                "Item": self.idempotency_item(lead, lead_id, now),
+                "Item": self.idempotency_item(lead, lead_id, now, hashes=hashes),
                 "ConditionExpression": "attribute_not_exists(pk) OR expires_at < :now",
                 "ExpressionAttributeValues": {":now": _number(int(now))},
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
@@ -299,7 +316,7 @@ class LeadRepository:
         lead_put = {
             "Put": {
                 "TableName": table,
-                "Item": self.lead_item(lead, lead_id, now),
+                "Item": self.lead_item(lead, lead_id, now, hashes=hashes),
                 "ConditionExpression": "attribute_not_exists(pk)",
             }
         }
@@ -392,7 +409,10 @@ class LeadRepository:
             # The record vanished between the write and the read (TTL): let the visitor retry.
             raise StorageUnavailable(STORAGE_RETRY_AFTER_SECONDS)
         # A record written before request digests were keyed (kept at most 24 h) holds the plain digest.
-        if first.get("request_digest", {}).get("S") not in (self._submission_hash(lead), lead.digest):
+        if first.get("request_digest", {}).get("S") not in (
+            submission_hash(self._settings.hash_key_secret_id, lead.digest),
+            lead.digest,
+        ):
             raise DuplicateConflict("idempotency key reused for a different submission")
         return StoredResult(
             lead_id=first["lead_id"]["S"],

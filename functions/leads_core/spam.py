@@ -33,8 +33,10 @@ ordinary for patients of a US clinic.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+from typing import NamedTuple
 
 from leads_core.submission.model import Submission
 
@@ -50,61 +52,78 @@ _COMMON_TLDS = (
 )
 # A link: a URL with a scheme or "www." (the whole URL is one match), or a bare domain with a common
 # top-level domain ("cheap-seo.xyz", "bit.ly/x"); the domain of an email address is not a link.
-_LINK = re.compile(
+_LINK = (
     r"(?:\bhttps?://|\bwww\.)[^\s<>\"'\]\[]+"
     r"|(?<![@\w.-])[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9-]{1,63})*\.(?:"
     + _COMMON_TLDS
-    + r")\b(?![.-]?[a-z0-9@])(?:/[^\s<>\"']*)?",
-    re.IGNORECASE,
+    + r")\b(?![.-]?[a-z0-9@])(?:/[^\s<>\"']*)?"
 )
-_MARKUP_LINK = re.compile(r"\[(?:url|link)\s*[=\]]|<a\s[^>]{0,200}?href", re.IGNORECASE)
+_MARKUP_LINK = r"\[(?:url|link)\s*[=\]]|<a\s[^>]{0,200}?href"
 
 # Marketing offers aimed at the clinic's website. A STRONG phrase is one a patient does not write about
 # themselves; a WEAK one might appear in a patient's story ("I work in SEO") and only counts in numbers.
-_STRONG_OFFER_PHRASES = tuple(
-    re.compile(p, re.IGNORECASE)
-    for p in (
-        r"\bback-?links?\b",
-        r"\bguest[- ]post(?:s|ing)?\b",
-        r"\blink[- ]building\b",
-        r"\bdomain authority\b|\b(?-i:DA|DR)\s*[:=]?\s*\d{2}\+?(?!\w)",
-        r"\b(?:first|1st|top) page (?:of|on|in) google\b",
-        r"\brank(?:ing)? (?:higher |#?1 |first )?(?:on|in) google\b",
-        r"\b(?:website|organic|web|site) traffic\b",
-        r"\bseo (?:services?|agency|expert|package|audit|company|team|specialists?)\b",
-    )
+_STRONG_OFFER_PHRASES = (
+    r"\bback-?links?\b",
+    r"\bguest[- ]post(?:s|ing)?\b",
+    r"\blink[- ]building\b",
+    r"\bdomain authority\b|\b(?-i:DA|DR)\s*[:=]?\s*\d{2}\+?(?!\w)",
+    r"\b(?:first|1st|top) page (?:of|on|in) google\b",
+    r"\brank(?:ing)? (?:higher |#?1 |first )?(?:on|in) google\b",
+    r"\b(?:website|organic|web|site) traffic\b",
+    r"\bseo (?:services?|agency|expert|package|audit|company|team|specialists?)\b",
 )
-_WEAK_OFFER_PHRASES = tuple(
-    re.compile(p, re.IGNORECASE)
-    for p in (
-        r"\bseo\b",
-        r"\bsearch engine optimi[sz]ation\b",
-        r"\byour (?:web)?site\b",
-        r"\b(?:digital )?marketing (?:agency|services|campaign)\b",
-        r"\b(?:web(?:site)? (?:design|development)|app development) services?\b",
-        r"\bsocial media (?:marketing|management)\b",
-        r"\blead generation\b|\bgenerate (?:more )?leads\b",
-        r"\bunsubscribe\b|\bopt[- ]out\b",
-        r"\bmonthly (?:package|plan|fee)s?\b|\baffordable (?:price|rates?|packages?)\b",
-    )
+_WEAK_OFFER_PHRASES = (
+    r"\bseo\b",
+    r"\bsearch engine optimi[sz]ation\b",
+    r"\byour (?:web)?site\b",
+    r"\b(?:digital )?marketing (?:agency|services|campaign)\b",
+    r"\b(?:web(?:site)? (?:design|development)|app development) services?\b",
+    r"\bsocial media (?:marketing|management)\b",
+    r"\blead generation\b|\bgenerate (?:more )?leads\b",
+    r"\bunsubscribe\b|\bopt[- ]out\b",
+    r"\bmonthly (?:package|plan|fee)s?\b|\baffordable (?:price|rates?|packages?)\b",
 )
-_PITCH_TERMS = re.compile(
+_PITCH_TERMS = (
     r"\b(?:casino|slots?|free spins|jackpot|betting|bet365|poker|crypto(?:currency)?|bitcoin|btc|usdt|"
     r"ethereum|forex|binary options|airdrop|nft|payday loans?|viagra|cialis|online pharmacy|"
-    r"weight loss pills|porn|onlyfans|dating site|hot girls)\b",
-    re.IGNORECASE,
+    r"weight loss pills|porn|onlyfans|dating site|hot girls)\b"
 )
-_CALL_TO_ACTION = re.compile(
+_CALL_TO_ACTION = (
     r"\b(?:bonus|earn|profit|deposit|free|win|winnings|click|sign up|register|promo|discount|offer|"
-    r"buy|order now|cheap|guaranteed|invest now|limited time)\b",
-    re.IGNORECASE,
+    r"buy|order now|cheap|guaranteed|invest now|limited time)\b"
 )
 _VOWELS = re.compile(r"[aeiouy]", re.IGNORECASE)
 _ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
 
 
+class _Rules(NamedTuple):
+    link: re.Pattern[str]
+    markup_link: re.Pattern[str]
+    strong_offers: tuple[re.Pattern[str], ...]
+    weak_offers: tuple[re.Pattern[str], ...]
+    pitch_terms: re.Pattern[str]
+    call_to_action: re.Pattern[str]
+
+
+@functools.cache
+def _rules() -> _Rules:
+    """The patterns above, compiled (case-insensitive) on the first text checked, not at import."""
+
+    def compiled(pattern: str) -> re.Pattern[str]:
+        return re.compile(pattern, re.IGNORECASE)
+
+    return _Rules(
+        link=compiled(_LINK),
+        markup_link=compiled(_MARKUP_LINK),
+        strong_offers=tuple(compiled(p) for p in _STRONG_OFFER_PHRASES),
+        weak_offers=tuple(compiled(p) for p in _WEAK_OFFER_PHRASES),
+        pitch_terms=compiled(_PITCH_TERMS),
+        call_to_action=compiled(_CALL_TO_ACTION),
+    )
+
+
 def count_links(text: str | None) -> int:
-    return len(_LINK.findall(text)) if text else 0
+    return len(_rules().link.findall(text)) if text else 0
 
 
 def spam_reasons(sub: Submission) -> list[str]:
@@ -134,19 +153,21 @@ def _matches_spam_pattern(sub: Submission) -> bool:
     free_text = "\n".join(t for t in (sub.message, sub.heard_about) if t)
     if free_text:
         text = unicodedata.normalize("NFKC", free_text)
-        if _MARKUP_LINK.search(text):
+        rules = _rules()
+        if rules.markup_link.search(text):
             return True
         links = count_links(text)
         if _is_marketing_offer(text, links):
             return True
-        if links and _PITCH_TERMS.search(text) and _CALL_TO_ACTION.search(text):
+        if links and rules.pitch_terms.search(text) and rules.call_to_action.search(text):
             return True
     return _is_random_twin_name(sub.first_name, sub.last_name)
 
 
 def _is_marketing_offer(text: str, links: int) -> bool:
-    strong = sum(1 for phrase in _STRONG_OFFER_PHRASES if phrase.search(text))
-    weak = sum(1 for phrase in _WEAK_OFFER_PHRASES if phrase.search(text))
+    rules = _rules()
+    strong = sum(1 for phrase in rules.strong_offers if phrase.search(text))
+    weak = sum(1 for phrase in rules.weak_offers if phrase.search(text))
     return strong >= 2 or (strong >= 1 and links >= 1) or strong + weak >= 3
 
 
