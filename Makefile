@@ -80,10 +80,14 @@ checkov: install-tools
 # locked wheels for the target platform, minus what the runtime provides. --cached rebuilds only on change.
 build: install install-sam
 	$(SAM_ENV) UV=$(abspath $(UV)) $(SAM_VENV)/bin/sam build --template template.yaml --cached
-	@for fn in SubmitConsultationFunction SendAlertsFunction CheckSubscriptionsFunction; do dir=.aws-sam/build/$$fn; \
-	  test -f $$dir/leads_core/__init__.py && ls $$dir/pydantic_core/*cpython-313-aarch64-linux-gnu.so >/dev/null \
-	    && ! test -e $$dir/botocore \
-	    || { echo "build: $$dir is not an arm64/python3.13 package with leads_core and without botocore" >&2; exit 1; }; \
+	@for pair in SubmitConsultationFunction:submit_consultation SendAlertsFunction:send_alerts \
+	  CheckSubscriptionsFunction:check_subscriptions ReplayAlertsFunction:replay_alerts; do \
+	  fn=$${pair%%:*}; pkg=$${pair#*:}; dir=.aws-sam/build/$$fn; \
+	  test -f $$dir/leads_core/__init__.py && test -f $$dir/$$pkg/app.py \
+	    && ls $$dir/pydantic_core/*cpython-313-aarch64-linux-gnu.so >/dev/null \
+	    && ! test -e $$dir/botocore && ! test -e $$dir/leads_ops && ! test -e $$dir/leads_cli \
+	    && test "$$(ls -d $$dir/submit_consultation $$dir/send_alerts $$dir/check_subscriptions $$dir/replay_alerts 2>/dev/null | wc -l)" = 1 \
+	    || { echo "build: $$dir is not an arm64/python3.13 package of leads_core and $$pkg only (no botocore, no ops code)" >&2; exit 1; }; \
 	  du -sh $$dir; done
 
 # Two workers (the machines have 2 cores); the ten slowest tests are listed at the end.

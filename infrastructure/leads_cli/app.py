@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import IO, Any, NoReturn, TypeVar
 
 import click
-from leads_core import admin
 from leads_core.errors import LeadNotFound
+from leads_ops import admin
 
 from leads_cli.target import Target, TargetError, TargetOptions
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import IO, Any
 
-from leads_core.admin import EXPORT_COLUMNS
+from leads_ops.admin import EXPORT_COLUMNS
 from rich.console import Console
 from rich.table import Table
 

@@ -27,8 +27,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from leads_core.admin import LeadAdmin
 from leads_core.errors import LeadNotFound
+from leads_ops.admin import LeadAdmin
 
 REFUSED_ORIGIN = "https://smoke-check.invalid"
 SMOKE_FIRST_NAME = "Smoke"

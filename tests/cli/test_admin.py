@@ -1,4 +1,4 @@
-"""``leads_core.admin`` and the CLI's error mapping: the pure parts without AWS, the lazy paging and the
+"""``leads_ops.admin`` and the CLI's error mapping: the pure parts without AWS, the lazy paging and the
 export audit against moto."""
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from leads_cli.app import (
 )
 from leads_cli.main import cli
 from leads_cli.output import csv_cell
-from leads_core import admin
 from leads_core.errors import LeadNotFound
+from leads_ops import admin
 
 from .conftest import Cli, Submitter
 

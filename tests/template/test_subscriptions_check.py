@@ -180,9 +180,22 @@ def test_failed_deliveries_alarm_for_the_topic_and_for_sms(dev: Template) -> Non
     }
 
 
-def test_sam_build_packages_the_check_function() -> None:
+def test_sam_build_packages_each_function_with_its_own_handler_package_only() -> None:
+    """functions/Makefile has a target per function, and each copies leads_core plus the package its Handler
+    names (so no function ships another's handler, and the ops code, outside functions/, ships with none)."""
+    import re
+
+    from leads_local.template import resources_of_type
+
     makefile = (REPO_ROOT / "functions" / "Makefile").read_text(encoding="utf-8")
-    [targets] = [line for line in makefile.splitlines() if line.startswith("build-")]
-    assert f"build-{FUNCTION}" in targets.split(":")[0].split()
+    packages = dict(re.findall(r"^build-(\w+): FUNCTION_PACKAGE := (\w+)$", makefile, re.MULTILINE))
+    handlers = {
+        logical_id: str(resource["Properties"]["Handler"]).split(".", 1)[0]
+        for logical_id, resource in resources_of_type("AWS::Serverless::Function").items()
+    }
+    assert FUNCTION in handlers
+    assert packages == handlers
+    [rule] = [line for line in makefile.splitlines() if line.startswith("build-") and ":=" not in line]
+    assert set(rule.split(":")[0].split()) == {f"build-{name}" for name in handlers}
     [copy] = [line for line in makefile.splitlines() if line.strip().startswith("cp -R")]
-    assert "check_subscriptions" in copy.split()
+    assert copy.split()[2:4] == ["leads_core", "$(FUNCTION_PACKAGE)"]

@@ -1,6 +1,6 @@
 """The commands on leads: ``list``, ``show``, ``export``, ``set-status``, ``erase`` and ``audit``.
 
-Thin: every operation lives in ``leads_core.admin``; these parse options and render (docs/cli.md).
+Thin: every operation lives in ``leads_ops.admin``; these parse options and render (docs/cli.md).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO
 
 import click
-from leads_core import admin
+from leads_ops import admin
 
 from leads_cli import output
 from leads_cli.app import (
