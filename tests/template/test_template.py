@@ -435,6 +435,13 @@ def test_dashboard_shows_leads_spam_urgent_lag_5xx_and_failure_queue(dev: Templa
     shown = {m[1] for w in body["widgets"] for m in w["properties"]["metrics"] if m[0] != "..."}
     assert {"LeadAccepted", "SpamQuarantined", "UrgentLead", "AlertLag", "5XXError"} <= shown
     assert "ApproximateNumberOfMessagesVisible" in shown
+    assert {
+        "AlertPublished",
+        "AlertFailed",
+        "AlertStormDigests",
+        "UnhealthySubscriptions",
+        "CaptchaUnverified",
+    } <= shown
 
 
 def test_every_log_group_has_the_configured_retention(dev: Template) -> None:
