@@ -37,6 +37,7 @@ from leads_core import aws, keys
 from leads_core.errors import DuplicateConflict, RateLimited, StorageUnavailable
 from leads_core.hashing import keyed_hash
 from leads_core.observability import logger
+from leads_core.submission.schema import BOOLEAN_FIELDS, TEXT_FIELDS
 
 if TYPE_CHECKING:
     from leads_core.settings import Settings
@@ -51,25 +52,9 @@ _LEAD_ID_ATTEMPTS = 2
 # ``review_flags`` value of an urgent lead that a spam rule matched (stored as ``new``, alerted).
 POSSIBLE_SPAM = "possible_spam"
 
-# Submission fields stored on the lead item as strings (omitted when empty).
-_STRING_FIELDS = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "preferred_contact",
-    "best_time",
-    "service",
-    "location",
-    "referral_type",
-    "provider_name",
-    "provider_practice",
-    "provider_email",
-    "provider_phone",
-    "message",
-    "heard_about",
-)
-_BOOLEAN_FIELDS = ("consent_privacy", "consent_sms", "in_crisis")
+# Submission fields stored on the lead item as strings (omitted when empty) and as booleans.
+_STRING_FIELDS = TEXT_FIELDS
+_BOOLEAN_FIELDS = BOOLEAN_FIELDS
 
 # Cancellation reason codes that mean "try again shortly" rather than "your request is wrong".
 _TRANSIENT_REASONS = frozenset(

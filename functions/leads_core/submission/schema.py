@@ -34,7 +34,8 @@ BEST_TIMES: tuple[str, ...] = get_args(BestTime)
 SERVICES: tuple[str, ...] = get_args(Service)
 REFERRAL_TYPES: tuple[str, ...] = get_args(ReferralType)
 
-FORM_FIELDS: tuple[str, ...] = (
+# The submission's text fields and yes/no fields, as the lead item stores them (leads_core.repository).
+TEXT_FIELDS: tuple[str, ...] = (
     "first_name",
     "last_name",
     "email",
@@ -50,9 +51,12 @@ FORM_FIELDS: tuple[str, ...] = (
     "provider_phone",
     "message",
     "heard_about",
-    "consent_privacy",
-    "consent_sms",
-    "in_crisis",
+)
+BOOLEAN_FIELDS: tuple[str, ...] = ("consent_privacy", "consent_sms", "in_crisis")
+
+FORM_FIELDS: tuple[str, ...] = (
+    *TEXT_FIELDS,
+    *BOOLEAN_FIELDS,
     "submission_id",
     *ATTRIBUTION_FIELDS,
     "website",
