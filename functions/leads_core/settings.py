@@ -66,6 +66,7 @@ class Settings(BaseModel):
         default="Clinic leads", max_length=40, description="The staff topic's DisplayName (SMS prefix)"
     )
     alert_storm_threshold: int = Field(default=20, ge=1, le=10_000)
+    console_url: str = Field(default="", description="Staff console URL ending in /staff/ (deep links)")
     # Speed to lead (contract section 8, leads_core.hours): checked here, so a bad value stops any function.
     business_hours: str = Field(default="", description="Per-location business hours (leads_core.hours)")
     first_contact_sla_minutes: float = Field(default=15.0, gt=0, le=10_080)
@@ -130,7 +131,7 @@ class Settings(BaseModel):
     def _urls(cls, value: str) -> str:
         return _check_url(value)
 
-    @field_validator("captcha_verify_url")
+    @field_validator("captcha_verify_url", "console_url")
     @classmethod
     def _optional_url(cls, value: str) -> str:
         return _check_url(value) if value else value

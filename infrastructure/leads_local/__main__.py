@@ -90,6 +90,7 @@ def main() -> int:
             faults=os.environ.get("LOCAL_FAULTS", ""),
             faults_seed=_seed(),
             schedule_seconds=_seconds("LOCAL_SCHEDULE_SECONDS", 10.0),
+            sweep_seconds=_seconds("LOCAL_SWEEP_SECONDS", 10.0),
             log=lambda line: print(line, file=sys.stderr, flush=True),
             on_alert=announce,
         )

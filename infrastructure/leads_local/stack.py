@@ -48,7 +48,12 @@ ALERTS_MODULE = "send_alerts.app"
 DEMO_CLINIC_NAME = "Naperville Wellness Clinic"  # the name on the demo page (web/index.html)
 
 # Contract 2.6 settings (plus the functions' own extras) a developer may set in the environment for make run.
+SWEEP_FUNCTION = "SweepLeadsFunction"  # runs every LOCAL_SWEEP_SECONDS instead of LOCAL_SCHEDULE_SECONDS
+
 HONOURED_SETTINGS = (
+    "BUSINESS_HOURS",
+    "FIRST_CONTACT_SLA_MINUTES",
+    "URGENT_SLA_MINUTES",
     "ALLOWED_ORIGINS",
     "THANK_YOU_URL",
     "FORM_URL",
@@ -98,11 +103,13 @@ _DROPPED_AWS_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_IGNORE_CONF
 
 # Demo alert recipients: the local stack subscribes them to the staff topic the way the template's
 # subscriptions do, and the scheduled subscription check and `leads --local subscriptions` compare with them.
-# STAFF_EMAILS / STAFF_PHONES / URGENT_PHONES in the environment replace them (an empty value: none).
+# STAFF_EMAILS / STAFF_PHONES / URGENT_PHONES / ESCALATION_EMAILS / ESCALATION_PHONES in the environment
+# replace them (an empty value: none).
 LOCAL_ENDPOINT_DEFAULTS = {
     "STAFF_EMAILS": "frontdesk@example.com",
     "STAFF_PHONES": "+16305550100",
     "URGENT_PHONES": "+16305550199",
+    "ESCALATION_EMAILS": "manager@example.com",
 }
 
 
@@ -286,6 +293,7 @@ class LocalStack:
         event_source: cfn.StreamEventSource | None = None,
         retry_delay_seconds: float = 0.2,
         schedule_seconds: float = 10.0,
+        sweep_seconds: float | None = None,
         log: Callable[[str], None] = lambda line: print(line, flush=True),
         on_alert: Callable[[DeliveredAlert], None] | None = None,
     ) -> None:
@@ -299,6 +307,7 @@ class LocalStack:
         self.event_source = event_source or cfn.stream_event_source()
         self.retry_delay_seconds = retry_delay_seconds
         self.schedule_seconds = schedule_seconds
+        self.sweep_seconds = sweep_seconds  # the speed-to-lead sweep's own period (LOCAL_SWEEP_SECONDS)
         self.log = log
         self.on_alert = on_alert
         self.resources: cfn.LocalResources | None = None
@@ -521,6 +530,7 @@ class LocalStack:
                 load_handler=self._serialised(LazyHandler(function.handler_module)),
                 timeout_seconds=self._timeout,
                 memory_limit_in_mb=self._memory,
+                every_seconds=self.sweep_seconds if function.logical_id == SWEEP_FUNCTION else None,
             )
             for function in cfn.scheduled_functions()
         ]

@@ -197,7 +197,7 @@ def test_table_topics_queue_secret_and_logs_use_the_stack_key(dev: Template) -> 
     assert props(dev, "LeadsTable")["SSESpecification"]["SSEEnabled"] is True
     assert props(dev, "LeadsTable")["SSESpecification"]["SSEType"] == "KMS"
     keys = encrypted_resources(dev)
-    assert len(keys) == 10  # table, 2 topics, queue, secret, 5 log groups
+    assert len(keys) == 11  # table, 2 topics, queue, secret, 6 log groups
     assert {name: key for name, key in keys.items() if key != DATA_KEY_ARN} == {}
 
 
@@ -386,6 +386,7 @@ def test_alarms_watch_the_service_and_notify_the_ops_topic(dev: Template) -> Non
         ("AWS/SQS", "ApproximateAgeOfOldestMessage", queue),
         ("ClinicLeads", "AlertLag", json.dumps("clinic-leads")),
         ("ClinicLeads", "UnhealthySubscriptions", json.dumps("clinic-leads")),
+        ("ClinicLeads", "LeadsUnansweredPastTwiceSla", json.dumps("clinic-leads")),
         (
             "AWS/SNS",
             "NumberOfNotificationsFailed",
@@ -453,6 +454,7 @@ def test_every_log_group_has_the_configured_retention(dev: Template) -> None:
         "ApiAccessLogGroup",
         "CheckSubscriptionsLogGroup",
         "ReplayAlertsLogGroup",
+        "SweepLeadsLogGroup",
     }
     assert {g["Properties"]["RetentionInDays"] for g in groups.values()} == {30}
     for function_id, group in (
