@@ -318,6 +318,38 @@ def export_row(lead: Mapping[str, Any]) -> dict[str, Any]:
     return {column: lead.get(column) for column in EXPORT_COLUMNS}
 
 
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection); E.164 numbers are fine.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
+def csv_cell(value: Any) -> str:
+    """One CSV cell: empty for missing, ``true``/``false``, lists joined with ``;``, formulas neutralised."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        value = ";".join(str(v) for v in value)
+    text = str(value)
+    if text.startswith(_FORMULA_START) and not _E164.match(text):
+        return "'" + text
+    return text
+
+
+def csv_text(rows: Iterable[Mapping[str, Any]], columns: Sequence[str] = EXPORT_COLUMNS) -> str:
+    """Export rows as one CSV document (header first; cells through ``csv_cell``)."""
+    import csv  # noqa: PLC0415 - export only
+    import io  # noqa: PLC0415
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([csv_cell(row.get(column)) for column in columns])
+    return buffer.getvalue()
+
+
 def _check_audit_value(value: Any) -> Any:
     if value is None or isinstance(value, bool | int):
         return value
