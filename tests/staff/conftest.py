@@ -1,6 +1,6 @@
-"""Fixtures of the staff API tests: the moto stack from template.yaml, leads stored by the real submit handler,
-and ``StaffCaller`` that sends events/staff_*.json (claims as the Cognito authorizer passes them on) through
-``staff_api.app.lambda_handler``."""
+"""Fixtures of the staff API tests: the moto stack from template.yaml, leads stored by the real submit
+handler, and ``StaffCaller`` that sends events/staff_*.json (claims as the Cognito authorizer passes them on)
+through ``staff_api.app.lambda_handler``."""
 
 from __future__ import annotations
 
@@ -98,7 +98,7 @@ def staff_env(stack: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
 def invoke_raw(event: dict[str, Any]) -> Reply:
     from staff_api.app import lambda_handler
 
-    response = lambda_handler(event, FakeLambdaContext())  # type: ignore[arg-type]
+    response = lambda_handler(event, FakeLambdaContext())
     headers = {k: v[-1] for k, v in (response.get("multiValueHeaders") or {}).items()}
     headers.update(response.get("headers") or {})
     return Reply(response["statusCode"], headers, response.get("body") or "")
