@@ -66,7 +66,7 @@ def test_no_visitor_value_in_any_log_line_of_the_staff_function(
         "list": staff("list", query={}).status,
         "list filtered": staff("list", query={"status": "new", "location": "naperville"}).status,
         "show": staff("show", lead_id=lead_id).status,
-        "status": staff("status", lead_id=lead_id, body={"status": "contacted", "note": "zyxmark note"}).status,
+        "status": staff("status", lead_id=lead_id, body={"status": "contacted", "note": "zyxmark"}).status,
         "bad status": staff("status", lead_id=lead_id, body={"status": "zyxmarkstatus"}).status,
         "bad body": staff("status", lead_id=lead_id, body="{zyxmark").status,
         "assign": staff("assign", lead_id=lead_id).status,
