@@ -28,6 +28,7 @@ No Click, no Rich, no HTTP: the CLI and the staff API are thin layers over this 
 from __future__ import annotations
 
 import heapq
+import itertools
 import re
 import time
 import uuid
@@ -41,6 +42,7 @@ from leads_core import aws, keys
 from leads_core import cursor as lead_cursor
 from leads_core.errors import LeadNotFound, LeadsError
 from leads_core.keys import ATTRIBUTION_FIELDS
+from leads_core.lead_events import LeadObserver
 
 ContactKind = Literal["email", "phone"]
 
@@ -427,7 +429,7 @@ def caller_arn() -> str:
 class LeadAdmin:
     """Operations on one table. ``hash_key_secret_id`` is needed only for erasure by email or phone."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - keyword-only options with defaults; callers set the few they need
         self,
         table_name: str,
         *,
@@ -435,10 +437,12 @@ class LeadAdmin:
         page_size: int = DEFAULT_PAGE_SIZE,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         dynamodb: Any = None,
+        observer: LeadObserver | None = None,
     ) -> None:
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
         self._client = dynamodb
+        self.observer = observer  # MinutesToFirstAnswer, LeadStatusChanged (leads_core.lead_events)
         self.table_name = table_name
         self.hash_key_secret_id = hash_key_secret_id
         self.page_size = page_size
@@ -542,7 +546,8 @@ class LeadAdmin:
         lead_id = check_lead_id(lead_id)
         check_status(status)
         note = note.strip() if note else None
-        previous = str(self._read_lead(lead_id).get("status", {}).get("S", ""))
+        before = self._read_lead(lead_id)
+        previous = str(before.get("status", {}).get("S", ""))
         changed_at = iso_now(self._clock())
         values: dict[str, Any] = {
             ":status": {"S": status},
@@ -568,20 +573,35 @@ class LeadAdmin:
             1,
             {"from_status": previous, "to_status": status, "has_note": bool(note)},
         )
+        self._observe(before, changed_at, answered=status != "new", previous=previous, status=status)
         return StatusChange(lead_id, previous, status, changed_at, actor, note)
 
     def assign(self, lead_id: str, actor: str) -> dict[str, Any]:
         """Assign the lead to ``actor`` (a history item; the first assignment answers the lead); returns the
         lead with its history."""
         lead_id = check_lead_id(lead_id)
-        current = str(self._read_lead(lead_id).get("status", {}).get("S", ""))
+        before = self._read_lead(lead_id)
+        current = str(before.get("status", {}).get("S", ""))
         values = {":by": {"S": actor}, ":at": {"S": iso_now(self._clock())}}
         update = "SET assigned_to = :by" + _FIRST_ANSWERED
         self._transact_change(
             lead_id, update, values, {"action": "assign", "status": current, "note": None}, actor
         )
         self.record_audit(actor, "assign", f"lead:{lead_id}", 1)
+        self._observe(before, values[":at"]["S"], answered=True)
         return self.lead_with_history(lead_id)
+
+    def _observe(
+        self, before: Mapping[str, Any], at: str, *, answered: bool, previous: str = "", status: str = ""
+    ) -> None:
+        """Tell the observer: the lead's first answer (it had none before this change), a status change."""
+        if self.observer is None:
+            return
+        lead = from_item(before)
+        if answered and not lead.get("first_answered_at"):
+            self.observer.first_answered(lead, at)
+        if status and status != previous:
+            self.observer.status_changed(lead, previous, status, at)
 
     def _read_lead(self, lead_id: str) -> Mapping[str, Any]:
         response = self._dynamodb.get_item(
@@ -776,9 +796,13 @@ class LeadAdmin:
         return True
 
     def _delete_history(self, lead_id: str) -> None:
-        """Every ``HIST#`` item of the lead's partition, 25 per ``BatchWriteItem`` (unprocessed: again)."""
+        """Every ``HIST#`` item of the lead's partition and its escalation ledger items (``ESC#``,
+        ``leads_core.sweep``), 25 per ``BatchWriteItem`` (unprocessed: again)."""
         batch: list[dict[str, Any]] = []
-        for item in self._partition_items(lead_id, keys.HISTORY_PREFIX):
+        partition = itertools.chain(
+            self._partition_items(lead_id, keys.HISTORY_PREFIX), self._partition_items(lead_id, "ESC#")
+        )
+        for item in partition:
             batch.append({"DeleteRequest": {"Key": {keys.PK: item[keys.PK], keys.SK: item[keys.SK]}}})
             if len(batch) == 25:
                 self._batch_delete(batch)

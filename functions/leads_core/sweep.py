@@ -34,7 +34,7 @@ from leads_core.alerts import AlertSettings
 from leads_core.delivery import AlertJob, TimeLeft, publish_once, retry_read
 from leads_core.errors import StorageUnavailable
 from leads_core.escalation import due_levels, job_id, render_escalation
-from leads_core.hours import SlaPolicy, parse_iso
+from leads_core.hours import SlaPolicy
 from leads_core.observability import MetricUnit, logger, metrics
 
 LOOKBACK_DAYS = 14
@@ -342,12 +342,3 @@ def sweep(
     if report.due:
         logger.info("escalation sweep", extra={k: v for k, v in report.as_dict().items() if k != "published"})
     return report
-
-
-def first_answer_minutes(lead: Mapping[str, Any], answered_at: datetime, policy: SlaPolicy) -> float | None:
-    """The minutes a lead waited for its first answer, in its SLA's minutes (``MinutesToFirstAnswer``)."""
-    created = parse_iso(lead.get("created_at"))
-    if created is None:
-        return None
-    location = str(lead.get("location") or "")
-    return policy.minutes_to_answer(created, answered_at, location, lead.get("urgent") is True)

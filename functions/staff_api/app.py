@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import traceback
+from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -22,6 +23,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from leads_core import deadline
 from leads_core.cursor import InvalidCursor
 from leads_core.errors import ConfigurationError, LeadNotFound, StorageUnavailable
+from leads_core.lead_events import SpeedObserver, bus_name
 from leads_core.manage import (
     STAFF_STATUSES,
     InvalidLeadId,
@@ -34,6 +36,7 @@ from leads_core.manage import (
     parse_since,
 )
 from leads_core.observability import MetricUnit, logger, metrics, tracer
+from leads_core.settings import load_settings
 
 from staff_api import config
 from staff_api.claims import Caller, Forbidden, Unauthenticated, caller_of
@@ -59,8 +62,17 @@ class BadRequest(Exception):
         self.message = message
 
 
+@lru_cache(maxsize=1)
+def _observer() -> SpeedObserver:
+    """Speed to lead: ``MinutesToFirstAnswer`` on a lead's first answer, ``LeadStatusChanged`` events."""
+    return SpeedObserver(policy=load_settings().sla_policy(), bus=bus_name())
+
+
+_observer()  # a bad BUSINESS_HOURS or SLA setting fails the start too
+
+
 def _admin() -> LeadAdmin:
-    return LeadAdmin(config.staff_settings().table_name)
+    return LeadAdmin(config.staff_settings().table_name, observer=_observer())
 
 
 def _caller() -> Caller:

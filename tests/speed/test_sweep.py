@@ -15,11 +15,12 @@ from leads_core.errors import ConfigurationError, StorageUnavailable
 from leads_core.gsm7 import is_single_gsm7_segment
 from leads_core.settings import load_settings
 from leads_core.sweep import LOOKBACK_DAYS, escalation_key, iso, prepare_ledger, sweep
-from leads_local.template import resource
+from leads_local.template import load_template, resource
 from sweep_leads import app
 
 from tests.alerts.conftest import AlertWorld
 from tests.alerts.test_exactly_once import local_faults
+from tests.template.test_template import as_list
 
 CHICAGO = ZoneInfo("America/Chicago")
 NOW = datetime(2026, 12, 2, 16, 0, tzinfo=UTC)  # Wednesday 10:00 in Chicago
@@ -255,3 +256,29 @@ def test_every_dynamodb_and_sns_call_throttled_each_level_goes_out_exactly_once(
     expected = {(lead["id"], level): 1 for lead in leads for level in ("1", "2")}
     assert escalations(alert_world) == expected
     assert answered["id"] not in {lead_id for lead_id, _ in expected}
+
+
+def test_every_call_the_sweep_makes_is_one_its_role_allows(alert_world: AlertWorld, configure: Any) -> None:
+    configure(BUSINESS_HOURS=ALL_DAY)
+    put(alert_world, NOW - timedelta(hours=1))
+    put(alert_world, NOW - timedelta(hours=1), status="contacted")
+    called: set[str] = set()
+
+    def record(model: Any, params: dict[str, Any], **_: Any) -> None:
+        service = model.service_model.service_name
+        if model.name == "TransactWriteItems":
+            for item in params["TransactItems"]:
+                kind = next(iter(item))
+                called.add("dynamodb:" + {"ConditionCheck": "ConditionCheckItem", "Put": "PutItem"}[kind])
+        else:
+            called.add(f"{service}:{'Publish' if model.name == 'PublishBatch' else model.name}")
+
+    for service in ("dynamodb", "sns"):
+        aws.client(service).meta.events.register(f"before-parameter-build.{service}.*", record)
+    run(NOW)
+    policy = load_template()["Resources"]["SweepLeadsPolicy"]["Properties"]["PolicyDocument"]
+    statements = policy["Statement"]
+    allowed = {action for s in statements if isinstance(s, dict) for action in as_list(s.get("Action"))}
+    assert called <= allowed
+    assert "dynamodb:Query" in called
+    assert "dynamodb:Scan" not in allowed
