@@ -158,7 +158,6 @@ AUDIT_DETAIL_KEYS = frozenset(
         "failed",
         "priority",
         "message_id",
-        "username",
         "group",
     }
 )

@@ -2,9 +2,9 @@
 ``python -m leads_cli``) and the one place that registers every command on the group of ``leads_cli.app``.
 
 Where each part lives: ``app`` (the group, shared options and state, exit codes, error translation),
-``commands.leads`` (list, show, export, set-status, erase, audit), ``commands.report`` (report),
-``commands.alerts`` (alert-test, smoke, dlq list/replay), ``subscriptions`` (subscriptions, subscriptions
-confirm).
+``commands.leads`` (list, show, export, set-status, erase, audit), ``commands.alerts`` (alert-test, smoke,
+dlq list/replay), ``subscriptions`` (subscriptions, subscriptions confirm), ``commands.staff`` (staff add,
+list, disable, remove), ``commands.report`` (report).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import click
 
 from leads_cli import subscriptions
 from leads_cli.app import cli
-from leads_cli.commands import alerts, leads, report
+from leads_cli.commands import alerts, leads, report, staff
 
 COMMANDS: tuple[click.Command, ...] = (
     leads.list_leads,
@@ -27,6 +27,7 @@ COMMANDS: tuple[click.Command, ...] = (
     alerts.smoke,
     alerts.dlq,
     subscriptions.subscriptions,
+    staff.staff,
 )
 
 for _command in COMMANDS:
