@@ -11,9 +11,11 @@ sign-ins (``POST /staff/session``).
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import traceback
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -23,6 +25,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from leads_core import deadline
 from leads_core.cursor import InvalidCursor
 from leads_core.errors import LeadNotFound, StorageUnavailable
+from leads_core.hours import parse_iso
 from leads_core.lead_events import SpeedObserver, bus_name
 from leads_core.manage import (
     STAFF_STATUSES,
@@ -36,6 +39,8 @@ from leads_core.manage import (
     parse_since,
 )
 from leads_core.observability import MetricUnit, logger, metrics, tracer
+from leads_core.report import STATUSES as REPORT_STATUSES
+from leads_core.report import build_report
 from leads_core.settings import load_settings
 
 from staff_api import config
@@ -213,6 +218,26 @@ def export() -> Response:
             "Content-Disposition": 'attachment; filename="leads.csv"',
             "X-Content-Type-Options": "nosniff",
         },
+    )
+
+
+@app.get("/staff/report")
+def speed_report() -> Response:
+    """The speed-to-lead report (as ``leads report``) for admins; ``?since=30d`` (default) or a date."""
+    caller = _caller()
+    caller.require_admin()
+    since = parse_since(_query("since") or "30d")
+    lead_admin = _admin()
+    leads = itertools.chain.from_iterable(
+        lead_admin.iter_leads(status=status, since=since) for status in REPORT_STATUSES
+    )
+    policy = load_settings().sla_policy()
+    figures = build_report(leads, policy, now=datetime.now(UTC), since=parse_iso(since))
+    return Response(
+        status_code=200,
+        content_type=JSON_TYPE,
+        body=json.dumps(figures),
+        headers={"Cache-Control": "no-store"},
     )
 
 

@@ -20,6 +20,7 @@ DATA_ROUTES = {
     ("/staff/leads/{id}/assign", "post"),
     ("/staff/leads/{id}", "delete"),
     ("/staff/export", "get"),
+    ("/staff/report", "get"),
     ("/staff/session", "post"),
 }
 STATIC_ROUTES = {
