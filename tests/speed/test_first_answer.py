@@ -9,14 +9,17 @@ from typing import Any
 
 import pytest
 from botocore.awsrequest import AWSResponse
+from click.testing import CliRunner
+from leads_cli.main import cli
 from leads_core import aws, lead_events
 from leads_core.hours import SlaPolicy, parse_business_hours
 from leads_core.lead_events import SpeedObserver
 from leads_core.manage import LeadAdmin
 from leads_core.observability import metrics
 from leads_core.sweep import iso
+from send_alerts import app as send_alerts_app
 
-from tests.alerts.conftest import AlertWorld
+from tests.alerts.conftest import AlertWorld, lambda_event
 
 POLICY = SlaPolicy(
     parse_business_hours("naperville=America/Chicago;mon-fri 08:00-18:00", ("naperville", "oak-brook")),
@@ -124,3 +127,50 @@ def test_lead_received_events_and_a_failing_bus_never_fail_the_caller(
     assert metric_values("LeadEventsFailed") == [3.0]
     assert received(url) == []
     metrics.clear_metrics()
+
+
+def test_the_alert_function_sends_lead_received_for_each_alerted_lead(
+    alert_world: AlertWorld,
+    events_queue: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    lambda_context: Any,
+) -> None:
+    bus, url = events_queue
+    monkeypatch.setenv("LEAD_EVENTS_BUS", bus)
+    leads = [alert_world.put_lead(), alert_world.put_lead(urgent=True, in_crisis=True)]
+    alert_world.put_lead(status="spam")
+    records = alert_world.new_stream_records()
+
+    assert send_alerts_app.lambda_handler(lambda_event(records), lambda_context) == {"batchItemFailures": []}
+    assert send_alerts_app.lambda_handler(lambda_event(records), lambda_context) == {"batchItemFailures": []}
+
+    seen = received(url) + received(url)
+    assert {e["detail-type"] for e in seen} == {"LeadReceived"}
+    # Each alerted lead at least once (the redelivered batch sends its leads again), the spam lead never.
+    assert {e["detail"]["lead_id"] for e in seen} == {lead["id"] for lead in leads}
+    urgent = next(e["detail"] for e in seen if e["detail"]["lead_id"] == leads[1]["id"])
+    assert urgent == {
+        "lead_id": leads[1]["id"],
+        "status": "new",
+        "location": "naperville",
+        "service": "anxiety",
+        "priority": "urgent",
+        "at": leads[1]["created_at"],
+    }
+
+
+def test_leads_set_status_sends_lead_status_changed_when_the_target_has_a_bus(
+    alert_world: AlertWorld, events_queue: tuple[str, str]
+) -> None:
+    bus, url = events_queue
+    lead = alert_world.put_lead()
+    env = {"LEADS_STACK": None, "LEADS_TABLE": alert_world.resources.table_name, "LEADS_EVENTS_BUS": bus}
+    result = CliRunner(env=env).invoke(cli, ["set-status", lead["id"], "scheduled", "--json"])
+    assert result.exit_code == 0, result.stderr
+    [event] = received(url)
+    assert event["detail-type"] == "LeadStatusChanged"
+    assert (event["detail"]["previous_status"], event["detail"]["status"]) == ("new", "scheduled")
+    without_bus = {**env, "LEADS_EVENTS_BUS": None}
+    result = CliRunner(env=without_bus).invoke(cli, ["set-status", lead["id"], "closed", "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert received(url) == []

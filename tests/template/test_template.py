@@ -156,6 +156,7 @@ def test_alert_role_has_exactly_what_the_alert_path_calls(dev: Template) -> None
         "dynamodb:ListStreams",
         "sns:Publish",
         "sqs:SendMessage",
+        "events:PutEvents",  # LeadReceived (docs/speed-to-lead.md)
         "kms:Decrypt",
         "kms:GenerateDataKey",
         "logs:CreateLogStream",
@@ -164,6 +165,8 @@ def test_alert_role_has_exactly_what_the_alert_path_calls(dev: Template) -> None
         "xray:PutTelemetryRecords",
     }
     assert statements_with(statements, "sns:Publish")[0]["Resource"] == {"Ref": "StaffAlertsTopic"}
+    bus = {"Fn::GetAtt": ["LeadEventsBus", "Arn"]}
+    assert statements_with(statements, "events:PutEvents")[0]["Resource"] == bus
     assert statements_with(statements, "sqs:SendMessage")[0]["Resource"] == {
         "Fn::GetAtt": ["AlertFailuresQueue", "Arn"]
     }
