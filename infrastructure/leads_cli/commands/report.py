@@ -69,7 +69,7 @@ def report(state: State, since: str) -> None:
     _print(figures)
 
 
-def _counts_table(title: str, counts: dict[str, int]) -> Any:
+def _counts_table(title: str, column: str, counts: dict[str, int]) -> Any:
     from rich.table import Table  # noqa: PLC0415
     from rich.text import Text  # noqa: PLC0415
 
@@ -106,11 +106,11 @@ def _print(figures: dict[str, Any]) -> None:
         f"; scheduled: {conversions['scheduled']}"
         + (f" ({conversions['share']:.0%})" if conversions["share"] is not None else "")
     )
-    for title, key in (
-        ("By status", "by_status"),
-        ("By service", "by_service"),
-        ("By location", "by_location"),
-        ("By source", "by_source"),
-        ("Per week (starting Monday)", "weekly"),
+    for title, column, key in (
+        ("By status", "Status", "by_status"),
+        ("By service", "Service", "by_service"),
+        ("By location", "Location", "by_location"),
+        ("By source", "Source", "by_source"),
+        ("Per week", "Week of (Monday, UTC)", "weekly"),
     ):
-        console.print(_counts_table(title, figures[key]))
+        console.print(_counts_table(title, column, figures[key]))
