@@ -25,7 +25,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from leads_core import deadline
 from leads_core.cursor import InvalidCursor
 from leads_core.errors import LeadNotFound, StorageUnavailable
-from leads_core.hours import parse_iso
+from leads_core.hours import SlaPolicy, parse_iso
 from leads_core.lead_events import SpeedObserver, bus_name
 from leads_core.manage import (
     STAFF_STATUSES,
@@ -155,7 +155,20 @@ def list_leads() -> Response:
         cursor=_query("cursor"),
         limit=_limit(_query("limit")),
     )
+    policy = load_settings().sla_policy()
+    for lead in leads:
+        lead["sla_due_at"] = _sla_due_at(lead, policy)
     return _json(200, {"leads": leads, "next": next_cursor})
+
+
+def _sla_due_at(lead: dict[str, Any], policy: SlaPolicy) -> str | None:
+    """Speed to lead: when an unanswered lead's SLA runs out (the console shows the time left or overdue);
+    ``None`` once it is assigned or out of ``new``."""
+    created = parse_iso(lead.get("created_at"))
+    if created is None or lead.get("status") != "new" or lead.get("assigned_to"):
+        return None
+    due = policy.due_at(created, str(lead.get("location") or ""), lead.get("urgent") is True)
+    return due.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 @app.get("/staff/leads/<lead_id>")

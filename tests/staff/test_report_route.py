@@ -38,3 +38,20 @@ def test_admin_gets_the_report_and_staff_are_refused(
     refused = staff("report", user=ADMIN_USER, groups="admin", query={"since": "<script>"})
     assert refused.status == 400
     assert "<script>" not in refused.body
+
+
+def test_the_list_gives_each_unanswered_lead_its_sla_due_time(staff: StaffCaller, submit: Submitter) -> None:
+    from leads_core.hours import parse_iso
+    from leads_core.settings import load_settings
+
+    waiting = submit()
+    assigned = submit(service="ocd")
+    assert staff("assign", lead_id=assigned).status == 200
+
+    entries = {entry["id"]: entry for entry in staff("list").json()["leads"]}
+
+    assert entries[assigned]["sla_due_at"] is None
+    created = parse_iso(entries[waiting]["created_at"])
+    assert created is not None
+    expected = load_settings().sla_policy().due_at(created, "naperville", urgent=False)
+    assert entries[waiting]["sla_due_at"] == expected.isoformat(timespec="seconds").replace("+00:00", "Z")
