@@ -39,7 +39,6 @@ from leads_core.delivery import (
     deliver,
     lead_from_stream_record,
     lead_id_of,
-    load_lead,
 )
 from leads_core.errors import StorageUnavailable
 from leads_core.observability import logger
@@ -238,11 +237,12 @@ def read_stream_records(stream_arn: str, shard_id: str, start: str, end: str) ->
     raise StreamReadIncomplete(records)
 
 
-def _load_lead(lead_id: str, table_name: str | None) -> dict[str, Any] | None:
-    """``load_lead`` retried with backoff and jitter: one throttled read must not keep a message."""
+def _load_lead(lead_id: str, table_name: str | None, dynamodb: Any | None = None) -> dict[str, Any] | None:
+    """The lead as it is now, retried with backoff and jitter: one throttled read must not keep a message."""
     from leads_core.delivery import retry_read  # noqa: PLC0415
+    from leads_core.store.leads import load_lead  # noqa: PLC0415
 
-    return retry_read(lambda: load_lead(lead_id, table_name=table_name), _READ_ATTEMPTS)
+    return retry_read(lambda: load_lead(lead_id, table_name=table_name, dynamodb=dynamodb), _READ_ATTEMPTS)
 
 
 def _leads_of(records: list[dict[str, Any]], report: ReplayReport) -> tuple[list[str], int]:

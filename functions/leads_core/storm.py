@@ -29,22 +29,46 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
-from leads_core import aws, keys
+from leads_core import keys
 from leads_core.alerts import SMS_SEND, SUBJECT_MAX_CHARS, Alert, clock_label, display_name_of
+from leads_core.errors import ConditionFailed, StorageUnavailable
 from leads_core.gsm7 import PRINTABLE_ASCII, sms_budget, to_ascii_line, to_sms_text
 from leads_core.observability import MetricUnit, logger, metrics
+from leads_core.store import storm_windows
+from leads_core.store.codec import read_string_set
+from leads_core.store.failures import code_of
+from leads_core.store.layout import STORM_PREFIX, STORM_SK, window_key, window_label
 
 if TYPE_CHECKING:
     from leads_core.delivery import DeliveryReport, TimeLeft
 
+__all__ = [  # the window keys live in store.layout and are named here too (template tests, tools)
+    "HOLD",
+    "LOOKBACK_WINDOWS",
+    "SEND",
+    "STORM_PREFIX",
+    "STORM_SK",
+    "STORM_TTL_SECONDS",
+    "WINDOW_SECONDS",
+    "DigestSettings",
+    "FlushReport",
+    "StormSettings",
+    "decide",
+    "digest_id",
+    "flush_digests",
+    "hold_sms",
+    "render_digest",
+    "window_key",
+    "window_label",
+    "window_start",
+]
+
 WINDOW_SECONDS = 600
-STORM_PREFIX = "STORM#"  # pk prefix of the window items (the alert role's dynamodb:LeadingKeys)
-STORM_SK = "STORM"
 STORM_TTL_SECONDS = 2 * 24 * 3600  # a window item is kept two days after its window
 LOOKBACK_WINDOWS = 18  # a flush looks at the last 3 hours of windows (a digest later than that is dropped)
 DECISION_ATTEMPTS = 3
@@ -83,14 +107,6 @@ def window_start(epoch: float) -> int:
     return int(epoch // WINDOW_SECONDS) * WINDOW_SECONDS
 
 
-def window_label(start: int) -> str:
-    return datetime.fromtimestamp(start, tz=UTC).strftime("%Y-%m-%dT%H:%MZ")
-
-
-def window_key(start: int) -> dict[str, dict[str, str]]:
-    return {keys.PK: {"S": f"{STORM_PREFIX}{window_label(start)}"}, keys.SK: {"S": STORM_SK}}
-
-
 def digest_id(start: int) -> str:
     """The digest's id (PublishBatch entry id and ``lead_id`` attribute): ``DIGEST-20261202T0610Z``."""
     return "DIGEST-" + datetime.fromtimestamp(start, tz=UTC).strftime("%Y%m%dT%H%MZ")
@@ -99,41 +115,13 @@ def digest_id(start: int) -> str:
 # ----------------------------------------------------------------------------------------------- decision
 
 
-def _error_code(exc: Exception) -> str:
-    response = getattr(exc, "response", None)
-    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
-
-
-def _is_aws_error(exc: Exception) -> bool:
-    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
-
-    return isinstance(exc, ClientError | BotoCoreError)
-
-
-class _ConditionFailed(Exception):
-    def __init__(self, old: Mapping[str, Any]) -> None:
-        super().__init__("condition failed")
-        self.old = old
-
-
-def _update(request: dict[str, Any]) -> dict[str, Any]:
-    """``UpdateItem`` retried on AWS errors; raises ``_ConditionFailed`` (old item) or the last error."""
-    attempt = 0
-    while True:
-        try:
-            return dict(aws.client("dynamodb").update_item(**request))
-        except Exception as exc:
-            if _error_code(exc) == "ConditionalCheckFailedException":
-                raise _ConditionFailed(getattr(exc, "response", {}).get("Item") or {}) from None
-            attempt += 1
-            if not _is_aws_error(exc) or attempt >= DECISION_ATTEMPTS:
-                raise
-            _sleep(_random.uniform(0, _RETRY_BASE_SECONDS * 2**attempt))
-
-
-def _string_set(item: Mapping[str, Any], name: str) -> set[str]:
-    value = item.get(name)
-    return set(value.get("SS", [])) if isinstance(value, Mapping) else set()
+def _windows(table_name: str) -> storm_windows.WindowTable:
+    """The window items' table, writes retried ``DECISION_ATTEMPTS`` times with jittered backoff."""
+    return storm_windows.WindowTable(
+        table_name,
+        attempts=DECISION_ATTEMPTS,
+        backoff=lambda attempt: _sleep(_random.uniform(0, _RETRY_BASE_SECONDS * 2**attempt)),
+    )
 
 
 def decide(
@@ -142,49 +130,20 @@ def decide(
     """``send`` or ``hold`` for this lead's SMS in the window of ``now``; raises AWS errors (retried)."""
     moment = _clock() if now is None else now
     start = window_start(moment)
-    base: dict[str, Any] = {
-        "TableName": table_name,
-        "Key": window_key(start),
-        "ExpressionAttributeValues": {
-            ":id": {"SS": [lead_id]},
-            ":expires": {"N": str(start + WINDOW_SECONDS + STORM_TTL_SECONDS)},
-        },
-        "ExpressionAttributeNames": {"#ttl": keys.TTL_ATTRIBUTE},
-    }
+    table = _windows(table_name)
+    expires_at = start + WINDOW_SECONDS + STORM_TTL_SECONDS
     if urgent:
-        _update({**base, "UpdateExpression": "ADD sent_ids :id SET #ttl = if_not_exists(#ttl, :expires)"})
+        storm_windows.add_sent(table, start, lead_id, expires_at=expires_at)
         return SEND
     try:
-        _update(
-            {
-                **base,
-                "UpdateExpression": "ADD sent_ids :id SET #ttl = if_not_exists(#ttl, :expires)",
-                "ConditionExpression": (
-                    "contains(sent_ids, :lead) OR ((attribute_not_exists(sent_ids) OR size(sent_ids) < :max)"
-                    " AND NOT contains(held_ids, :lead))"
-                ),
-                "ExpressionAttributeValues": {
-                    **base["ExpressionAttributeValues"],
-                    ":lead": {"S": lead_id},
-                    ":max": {"N": str(threshold)},
-                },
-                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-            }
-        )
+        storm_windows.add_sent(table, start, lead_id, expires_at=expires_at, limit=threshold)
         return SEND
-    except _ConditionFailed as full:
-        if lead_id in _string_set(full.old, "held_ids"):
+    except ConditionFailed as full:
+        if lead_id in read_string_set(full.item, "held_ids"):
             return HOLD  # decided before (a retry of this lead)
     try:
-        _update(
-            {
-                **base,
-                "UpdateExpression": "ADD held_ids :id SET #ttl = if_not_exists(#ttl, :expires)",
-                "ConditionExpression": "attribute_not_exists(closed_at) OR contains(held_ids, :lead)",
-                "ExpressionAttributeValues": {**base["ExpressionAttributeValues"], ":lead": {"S": lead_id}},
-            }
-        )
-    except _ConditionFailed:
+        storm_windows.add_held(table, start, lead_id, expires_at=expires_at)
+    except ConditionFailed:
         return SEND  # the window's digest is already closed: too late to hold, text it
     return HOLD
 
@@ -208,7 +167,7 @@ def hold_sms(alerts: Sequence[Alert], *, settings: StormSettings, now: float | N
         except Exception as exc:  # AWS errors after the retries, or a bug here: never block or lose the alert
             logger.warning(
                 "storm decision failed, SMS sent",
-                extra={"lead_id": alert.lead_id, "error_code": _error_code(exc) or type(exc).__name__},
+                extra={"lead_id": alert.lead_id, "error_code": code_of(exc)},
             )
             failed += 1
             decision = SEND
@@ -284,34 +243,9 @@ class FlushReport:
     failed: list[str] = field(default_factory=list)
 
 
-def _held_windows(table_name: str, starts: Sequence[int]) -> dict[int, dict[str, Any]]:
-    """The window items among ``starts`` that held SMS and have no digest marked yet (strongly consistent)."""
-    found: dict[int, dict[str, Any]] = {}
-    by_pk = {window_key(start)[keys.PK]["S"]: start for start in starts}
-    client = aws.client("dynamodb")
-    for offset in range(0, len(starts), 100):
-        part = [window_key(start) for start in starts[offset : offset + 100]]
-        response = client.batch_get_item(RequestItems={table_name: {"Keys": part, "ConsistentRead": True}})
-        for item in response.get("Responses", {}).get(table_name, []):
-            if _string_set(item, "held_ids") and "alerted_at" not in item:
-                found[by_pk[item[keys.PK]["S"]]] = item
-    return found
-
-
 def _close(table_name: str, start: int, now: float) -> set[str]:
     """Close the window (no lead is held in it from now on); its final held lead ids."""
-    response = _update(
-        {
-            "TableName": table_name,
-            "Key": window_key(start),
-            "UpdateExpression": "SET closed_at = if_not_exists(closed_at, :now)",
-            "ConditionExpression": "attribute_exists(#pk)",
-            "ExpressionAttributeNames": {"#pk": keys.PK},
-            "ExpressionAttributeValues": {":now": {"N": str(int(now))}},
-            "ReturnValues": "ALL_NEW",
-        }
-    )
-    return _string_set(response.get("Attributes") or {}, "held_ids")
+    return storm_windows.close(_windows(table_name), start, now)
 
 
 def flush_digests(
@@ -336,11 +270,9 @@ def flush_digests(
     starts = [current - WINDOW_SECONDS * n for n in range(1, LOOKBACK_WINDOWS + 1)]
     report = FlushReport()
     try:
-        windows = _held_windows(settings.table_name, starts)
-    except Exception as exc:
-        if not _is_aws_error(exc):
-            raise
-        logger.warning("storm windows not read", extra={"error_code": _error_code(exc) or type(exc).__name__})
+        windows = storm_windows.held_windows(_windows(settings.table_name), starts)
+    except StorageUnavailable as exc:
+        logger.warning("storm windows not read", extra={"error_code": code_of(exc)})
         report.failed.append("read")
         return report
 
@@ -350,9 +282,7 @@ def flush_digests(
         report.windows.append(identifier)
         try:
             held = _close(settings.table_name, start, moment)
-        except Exception as exc:
-            if not _is_aws_error(exc) and not isinstance(exc, _ConditionFailed):
-                raise
+        except (StorageUnavailable, ConditionFailed):
             report.failed.append(identifier)
             continue
         digest = render_digest(
