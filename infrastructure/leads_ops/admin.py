@@ -13,6 +13,10 @@ Status changes, exports and erasures write an audit entry (``AUDIT#<YYYY-MM>`` /
 (the caller's AWS identity ARN), what, when and how many: lead ids and codes, never a visitor's value, never a
 note's text. Audit entries have no TTL and are never touched by erasure.
 
+The table reads and writes themselves are ``leads_core.store.leads_admin.LeadsTable`` (one pagination helper,
+one (de)serialiser, one AWS-error translation); this module holds the rules: what may be listed, shown,
+changed, erased and audited.
+
 No Click, no Rich: the CLI is a thin layer over this module.
 """
 
@@ -24,21 +28,19 @@ import uuid
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 from leads_core import aws, keys
 from leads_core.errors import LeadNotFound, LeadsError
 from leads_core.keys import ATTRIBUTION_FIELDS
-
-ContactKind = Literal["email", "phone"]
+from leads_core.store.codec import to_plain as from_item
+from leads_core.store.layout import ENTITY_AUDIT
+from leads_core.store.leads_admin import ContactKind, LeadsTable, StatusUpdate
 
 STAFF_STATUSES: tuple[str, ...] = ("new", "contacted", "scheduled", "not_a_fit", "closed")
 SPAM_STATUS = "spam"
 LISTABLE_STATUSES: tuple[str, ...] = (*STAFF_STATUSES, SPAM_STATUS)
 DEFAULT_PAGE_SIZE = 100
-
-ENTITY_AUDIT = "audit"
 
 # Attributes that are bookkeeping, not the lead: never shown or exported.
 INTERNAL_ATTRIBUTES = frozenset(
@@ -211,33 +213,10 @@ def normalise_contact(kind: ContactKind, value: str) -> str:
 
 def contact_hash(secret_id: str, kind: ContactKind, value: str) -> str:
     """The ``ByEmail`` / ``ByPhone`` key of a contact typed by an operator (same hash as the intake's)."""
-    from leads_core.repository import email_hash, phone_hash  # noqa: PLC0415
+    from leads_core.store.submit import email_hash, phone_hash  # noqa: PLC0415
 
     normalised = normalise_contact(kind, value)
     return email_hash(secret_id, normalised) if kind == "email" else phone_hash(secret_id, normalised)
-
-
-def _plain(value: Any) -> Any:
-    """Deserialised DynamoDB value -> JSON-friendly Python (Decimal -> int/float, sets -> sorted lists)."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, set | frozenset):
-        return sorted(_plain(v) for v in value)
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, bytes | bytearray):
-        return value.hex()
-    return value
-
-
-def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
-    """A low-level DynamoDB item (``{"S": ...}`` values) as plain Python values."""
-    from boto3.dynamodb.types import TypeDeserializer  # noqa: PLC0415
-
-    deserializer = TypeDeserializer()
-    return {name: _plain(deserializer.deserialize(value)) for name, value in item.items()}
 
 
 def public_lead(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -317,7 +296,10 @@ def caller_arn() -> str:
 
 
 class LeadAdmin:
-    """Operations on one table. ``hash_key_secret_id`` is needed only for erasure by email or phone."""
+    """Operations on one table. ``hash_key_secret_id`` is needed only for erasure by email or phone.
+
+    ``dynamodb``: the low-level client to use (e.g. a moto one); left out, ``aws.client("dynamodb")``.
+    """
 
     def __init__(
         self,
@@ -326,6 +308,7 @@ class LeadAdmin:
         hash_key_secret_id: str = "",
         page_size: int = DEFAULT_PAGE_SIZE,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        dynamodb: Any | None = None,
     ) -> None:
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
@@ -333,38 +316,14 @@ class LeadAdmin:
         self.hash_key_secret_id = hash_key_secret_id
         self.page_size = page_size
         self._clock = clock
-
-    @property
-    def _dynamodb(self) -> Any:
-        return aws.client("dynamodb")
+        self._table = LeadsTable(table_name, page_size=page_size, dynamodb=dynamodb)
 
     # ------------------------------------------------------------------ reading
 
     def _query_status(self, status: str, since: str | None) -> Iterator[dict[str, Any]]:
         """One ``ByStatus`` partition, newest first, one page in memory at a time."""
-        condition = "#status = :status"
-        values: dict[str, Any] = {":status": {"S": status}}
-        if since:
-            condition += " AND created_at >= :since"
-            values[":since"] = {"S": since}
-        request: dict[str, Any] = {
-            "TableName": self.table_name,
-            "IndexName": keys.INDEX_BY_STATUS,
-            "KeyConditionExpression": condition,
-            "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": values,
-            "ScanIndexForward": False,
-            "Limit": self.page_size,
-        }
-        while True:
-            page = self._dynamodb.query(**request)
-            for item in page.get("Items", []):
-                if item.get("entity", {}).get("S") == keys.ENTITY_LEAD:
-                    yield public_lead(item)
-            last_key = page.get("LastEvaluatedKey")
-            if not last_key:
-                return
-            request["ExclusiveStartKey"] = last_key
+        for item in self._table.query_status(status, since):
+            yield public_lead(item)
 
     def iter_leads(self, status: str | None = None, since: str | None = None) -> Iterator[dict[str, Any]]:
         """Leads newest first. ``status=None`` means every staff status (not spam: ask for it by name)."""
@@ -375,11 +334,8 @@ class LeadAdmin:
 
     def get_lead(self, lead_id: str) -> dict[str, Any]:
         lead_id = check_lead_id(lead_id)
-        response = self._dynamodb.get_item(
-            TableName=self.table_name, Key=keys.lead_key(lead_id), ConsistentRead=True
-        )
-        item = response.get("Item")
-        if not item or item.get("entity", {}).get("S") != keys.ENTITY_LEAD:
+        item = self._table.get_lead(lead_id)
+        if item is None:
             raise LeadNotFound(lead_id)
         return public_lead(item)
 
@@ -428,39 +384,11 @@ class LeadAdmin:
     def set_status(self, lead_id: str, status: str, note: str | None, actor: str) -> StatusChange:
         """Move a lead to a staff status; writes ``status_note`` (or removes an older note),
         ``status_changed_at`` and ``status_changed_by``; raises ``LeadNotFound`` for an unknown id."""
-        from botocore.exceptions import ClientError  # noqa: PLC0415
-
         lead_id = check_lead_id(lead_id)
         check_status(status)
         note = note.strip() if note else None
         changed_at = iso_now(self._clock())
-        values: dict[str, Any] = {
-            ":status": {"S": status},
-            ":at": {"S": changed_at},
-            ":by": {"S": actor},
-            ":lead": {"S": keys.ENTITY_LEAD},
-        }
-        update = "SET #status = :status, status_changed_at = :at, status_changed_by = :by"
-        if note:
-            update += ", status_note = :note"
-            values[":note"] = {"S": note}
-        else:
-            update += " REMOVE status_note"
-        try:
-            response = self._dynamodb.update_item(
-                TableName=self.table_name,
-                Key=keys.lead_key(lead_id),
-                UpdateExpression=update,
-                ConditionExpression="attribute_exists(pk) AND entity = :lead",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=values,
-                ReturnValues="ALL_OLD",
-            )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                raise LeadNotFound(lead_id) from None
-            raise
-        previous = str(response.get("Attributes", {}).get("status", {}).get("S", ""))
+        previous = self._table.update_status(StatusUpdate(lead_id, status, note, changed_at, actor))
         self.record_audit(
             actor,
             "set_status",
@@ -479,61 +407,12 @@ class LeadAdmin:
         if not self.hash_key_secret_id:
             raise LeadsError("the hash key secret is needed to look up a contact")
         digest = contact_hash(self.hash_key_secret_id, kind, value)
-        attribute = f"{kind}_hash"
-        request: dict[str, Any] = {
-            "TableName": self.table_name,
-            "IndexName": keys.INDEX_BY_EMAIL if kind == "email" else keys.INDEX_BY_PHONE,
-            "KeyConditionExpression": "#hash = :hash",
-            "ExpressionAttributeNames": {"#hash": attribute},
-            "ExpressionAttributeValues": {":hash": {"S": digest}},
-            "Limit": self.page_size,
-        }
-        lead_ids: list[str] = []
-        while True:
-            page = self._dynamodb.query(**request)
-            for item in page.get("Items", []):
-                pk = item.get(keys.PK, {}).get("S", "")
-                if pk.startswith("LEAD#") and item.get(keys.SK, {}).get("S") == keys.LEAD_SK:
-                    lead_ids.append(pk.removeprefix("LEAD#"))
-            last_key = page.get("LastEvaluatedKey")
-            if not last_key:
-                return list(dict.fromkeys(lead_ids))
-            request["ExclusiveStartKey"] = last_key
+        return self._table.contact_lead_ids(kind, digest)
 
     def _delete_lead(self, lead_id: str) -> bool:
-        """Delete the lead and every record derived from it: its keyed idempotency record (``IDEM#``) and its
-        key-less dedupe record (``IDEMC#``, found through the lead's ``dedupe_hash``); ``False`` when the lead
-        was already gone."""
-        response = self._dynamodb.delete_item(
-            TableName=self.table_name, Key=keys.lead_key(lead_id), ReturnValues="ALL_OLD"
-        )
-        old = response.get("Attributes")
-        if not old:
-            return False
-        submission_id = old.get("submission_id", {}).get("S")
-        if submission_id:
-            self._delete_idempotency(keys.idempotency_key(submission_id), lead_id)
-        dedupe_hash = old.get("dedupe_hash", {}).get("S")
-        if dedupe_hash:
-            self._delete_idempotency(keys.content_dedupe_key(dedupe_hash), lead_id)
-        return True
-
-    def _delete_idempotency(self, key: Mapping[str, Any], lead_id: str) -> None:
-        """An idempotency or dedupe record holds a keyed digest of this person's submission (it would expire
-        within 24 h / 10 min anyway, but would answer an identical resubmission with the erased id); delete it
-        when it still points at the erased lead."""
-        from botocore.exceptions import ClientError  # noqa: PLC0415
-
-        try:
-            self._dynamodb.delete_item(
-                TableName=self.table_name,
-                Key=dict(key),
-                ConditionExpression="lead_id = :lead_id",
-                ExpressionAttributeValues={":lead_id": {"S": lead_id}},
-            )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise
+        """Delete the lead and every record derived from it (``LeadsTable.delete_lead``); ``False`` when the
+        lead was already gone."""
+        return self._table.delete_lead(lead_id)
 
     def _erase(
         self,
@@ -586,8 +465,6 @@ class LeadAdmin:
     ) -> dict[str, Any]:
         """Write one audit entry and return it (plain values). ``details`` keys must be in
         ``AUDIT_DETAIL_KEYS`` and values codes/counts/ids: visitor data cannot get in by accident."""
-        from boto3.dynamodb.types import TypeSerializer  # noqa: PLC0415
-
         clean_details: dict[str, Any] = {}
         for key, value in (details or {}).items():
             if key not in AUDIT_DETAIL_KEYS:
@@ -609,12 +486,7 @@ class LeadAdmin:
             "count": int(count),
             "details": clean_details,
         }
-        serializer = TypeSerializer()
-        self._dynamodb.put_item(
-            TableName=self.table_name,
-            Item={name: serializer.serialize(value) for name, value in entry.items()},
-            ConditionExpression="attribute_not_exists(pk)",
-        )
+        self._table.put_audit(entry)
         return entry
 
     def iter_audit(self, month: str | None = None) -> Iterator[dict[str, Any]]:
@@ -622,19 +494,5 @@ class LeadAdmin:
         month = month or self._clock().astimezone(UTC).strftime("%Y-%m")
         if not re.match(r"^\d{4}-\d{2}$", month):
             raise ValueError("month is YYYY-MM")
-        request: dict[str, Any] = {
-            "TableName": self.table_name,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": keys.audit_partition(month)}},
-            "ScanIndexForward": False,
-            "Limit": self.page_size,
-        }
-        while True:
-            page = self._dynamodb.query(**request)
-            for item in page.get("Items", []):
-                entry = from_item(item)
-                yield {name: value for name, value in entry.items() if name not in {"pk", "entity"}}
-            last_key = page.get("LastEvaluatedKey")
-            if not last_key:
-                return
-            request["ExclusiveStartKey"] = last_key
+        for entry in self._table.query_audit(month):
+            yield {name: value for name, value in entry.items() if name not in {"pk", "entity"}}
