@@ -27,7 +27,6 @@ from leads_core.alerts import (
 from tests.alerts import doc_examples
 from tests.alerts.conftest import lead_item
 
-
 # The console URL the template gives a stack in us-east-1 (stage v1): every alert links to its lead there.
 CONSOLE_URL = "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/v1/staff/"
 # The longest an API's own console URL gets: 10-char API id, the longest region and domain suffix.
@@ -169,8 +168,7 @@ def test_contact_alert_reads_well() -> None:
     assert alert.subject == "New consultation request 7K3M9Q2XAB - Naperville | Naperville Wellness Clinic"
     # The AWS console link leaves room for the callback, not for the name (contact detail gives way first).
     assert alert.sms == (
-        "New request: call +16305550123, evenings. Depression, Naperville. "
-        f"{CONSOLE_URL}#7K3M9Q2XAB"
+        f"New request: call +16305550123, evenings. Depression, Naperville. {CONSOLE_URL}#7K3M9Q2XAB"
     )
     assert "Name:             José N." in alert.email
     assert "Phone:            +16305550123" in alert.email
