@@ -21,8 +21,9 @@ Decision (``hold_sms``, per new-lead alert just before it is published, after it
 
 Digest (``flush_digests``, from a scheduled function): for each ended window with held leads, first close it
 (``closed_at``: from then on no lead is held in it, so the count is final whichever flush reads it), then
-publish ``"N new requests since HH:MM"`` through ``delivery.publish_once`` with the window's item as ledger:
-one digest per window, even when flushes run twice, concurrently, or under throttling.
+publish ``"N new requests since HH:MM"`` (ending with the staff console's link, ``CONSOLE_URL``) through
+``delivery.publish_once`` with the window's item as ledger: one digest per window, even when flushes run
+twice, concurrently, or under throttling.
 """
 
 from __future__ import annotations
@@ -97,6 +98,9 @@ class DigestSettings(StormSettings, Protocol):
 
     @property
     def clinic_name(self) -> str: ...
+
+    @property
+    def console_url(self) -> str: ...
 
 
 # ------------------------------------------------------------------------------------------------ windows
@@ -194,18 +198,25 @@ def render_digest(  # noqa: PLR0913 - keyword-only text inputs of the digest, ea
     display_name: str,
     console_url: str = "",
 ) -> Alert:
-    """The window's digest: ``alert_type=digest``, ASCII subject, SMS one segment with the topic's prefix."""
+    """The window's digest: ``alert_type=digest``, ASCII subject, SMS one segment with the topic's prefix.
+
+    The SMS ends with the staff console's link (``CONSOLE_URL``, never cut): the settings check guarantees
+    that ``"<count> new requests: <link>"`` fits, which is shorter than a lead alert's tightest SMS.
+    """
     count = len(lead_ids)
     since = clock_label(start)
     until = clock_label(start + WINDOW_SECONDS)
     plural = "request" if count == 1 else "requests"
     head = f"{count} new {plural} since {since}"
     budget = sms_budget(display_name)
-    link = to_sms_text(console_url)
-    clinic = to_sms_text(clinic_name)
     body = f"{head}, not texted one by one (over {threshold} in 10 min). Each is in your email."
-    options = [f"{body} {tail}" for tail in (link, clinic) if tail]
-    options += [body, f"{head}. Each is in your email."]
+    if console_url:
+        link = to_sms_text(console_url)
+        options = [f"{body} {link}", f"{head}. Each is in your email. {link}", f"{head}: {link}"]
+        options.append(f"{count} new {plural}: {link}")
+    else:
+        clinic = to_sms_text(clinic_name)
+        options = [f"{body} {clinic}", body, f"{head}. Each is in your email."]
     sms = next((option for option in options if len(option) <= budget), head[:budget])
 
     subject = f"SMS digest: {count} new consultation {plural} since {since}"
@@ -253,7 +264,6 @@ def flush_digests(
     settings: DigestSettings,
     now: float | None = None,
     time_left: TimeLeft | None = None,
-    console_url: str = "",
     publish: Callable[..., DeliveryReport] | None = None,
 ) -> FlushReport:
     """Publish the digest of every ended window (last ``LOOKBACK_WINDOWS``) that held SMS, once each.
@@ -291,7 +301,7 @@ def flush_digests(
             threshold=settings.alert_storm_threshold,
             clinic_name=settings.clinic_name,
             display_name=display_name_of(settings),
-            console_url=console_url,
+            console_url=settings.console_url,
         )
         jobs.append(
             AlertJob(
