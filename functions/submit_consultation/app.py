@@ -11,10 +11,11 @@ Logs carry the request id, the lead id, codes and field names, never a submitted
 from __future__ import annotations
 
 import logging
-import re
 import traceback
+from collections.abc import Callable
 from typing import Any
 
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -31,11 +32,8 @@ from leads_core.submission.schema import KNOWN_FIELDS
 
 from submit_consultation import request, responses
 from submit_consultation.request import RequestRejected
-from submit_consultation.responses import Response
 
 PATH = "/consultations"
-# The route's path as a REST resolver matches it: exactly, any number of trailing slashes allowed.
-_ROUTE = re.compile(f"^{re.escape(PATH)}/*$")
 
 
 def submit_settings() -> Settings:
@@ -51,45 +49,36 @@ submit_settings()
 for _library in ("boto3", "botocore", "urllib3"):
     logging.getLogger(_library).setLevel(logging.WARNING)
 
-
-def resolve(event: dict[str, Any]) -> Response:
-    """The answer to one request: the origin check (every path), then the route, else 404; any exception
-    becomes its answer in ``handle_error``.
-
-    One path and two methods: Powertools' event handler package would import every resolver it has (AppSync
-    with asyncio, Bedrock, VPC Lattice, every event class), a cost each cold start would pay for nothing.
-    """
-    context: dict[str, Any] = {}
-    try:
-        _reject_disallowed_origin(event)
-        method = request.http_method(event)
-        if _ROUTE.match(event["path"]):
-            if method == "POST":
-                return submit(event, context)
-            if method == "OPTIONS":
-                return preflight(event)
-        return not_found()
-    except Exception as exc:
-        return handle_error(exc, event, as_json=bool(context.get("as_json", True)))
+app = APIGatewayRestResolver()
 
 
-def _reject_disallowed_origin(event: dict[str, Any]) -> None:
+def _reject_disallowed_origin(
+    app: APIGatewayRestResolver, next_middleware: Callable[..., Response]
+) -> Response:
     """403 for a request whose ``Origin`` is not an exact allowed origin (``null`` included)."""
+    event = app.current_event.raw_event
     origin = request.request_origin(event)
     if origin is not None and origin not in submit_settings().allowed_origins:
         raise RequestRejected(403, "origin")
+    return next_middleware(app)
 
 
-def preflight(event: dict[str, Any]) -> Response:
+app.use(middlewares=[_reject_disallowed_origin])
+
+
+@app.route(PATH, method="OPTIONS")
+def preflight() -> Response:
+    event = app.current_event.raw_event
     return responses.preflight(request.allowed_origin(event, submit_settings().allowed_origins))
 
 
-def submit(event: dict[str, Any], context: dict[str, Any]) -> Response:
-    """``POST /consultations``; ``context["as_json"]`` tells ``handle_error`` how to answer."""
+@app.post(PATH)
+def submit() -> Response:
     settings = submit_settings()
+    event = app.current_event.raw_event
     channel = request.channel_of(event)
     as_json = request.wants_json(event, channel)
-    context["as_json"] = as_json
+    app.append_context(as_json=as_json)
     if channel is None:
         raise RequestRejected(415, "type")
     fields = request.submitted_fields(event, channel)
@@ -102,10 +91,10 @@ def submit(event: dict[str, Any], context: dict[str, Any]) -> Response:
     )
 
 
-def _rejected(event: dict[str, Any], reason: str, status: int, **details: Any) -> None:
+def _rejected(reason: str, status: int, **details: Any) -> None:
     """Metric ``LeadRejected`` (dimension ``reason``) and one log line of codes, for submissions only."""
     logger.info("submission rejected", extra={"reason": reason, "status": status, **details})
-    if request.http_method(event) != "POST":
+    if request.http_method(app.current_event.raw_event) != "POST":
         return
     with single_metric(
         name="LeadRejected", unit=MetricUnit.Count, value=1, default_dimensions=metrics.default_dimensions
@@ -118,22 +107,24 @@ def _field_names_for_log(errors: dict[str, str]) -> list[str]:
     return sorted(name if name in KNOWN_FIELDS else "_other" for name in errors)
 
 
-def handle_error(exc: Exception, event: dict[str, Any], *, as_json: bool) -> Response:
+@app.exception_handler(Exception)
+def handle_error(exc: Exception) -> Response:
     """The one place where errors become HTTP responses."""
+    as_json = bool(app.context.get("as_json", True))
     form_url = submit_settings().form_url
     if isinstance(exc, RequestRejected):
-        _rejected(event, exc.reason, exc.status)
+        _rejected(exc.reason, exc.status)
         return responses.error(exc.status, as_json=as_json, form_url=form_url)
     if isinstance(exc, ValidationFailed):
-        _rejected(event, "validation", 422, fields=_field_names_for_log(exc.errors))
+        _rejected("validation", 422, fields=_field_names_for_log(exc.errors))
         return responses.error(
             422, as_json=as_json, form_url=form_url, summary=exc.summary, errors=exc.errors
         )
     if isinstance(exc, DuplicateConflict):
-        _rejected(event, "conflict", 409)
+        _rejected("conflict", 409)
         return responses.error(409, as_json=as_json, form_url=form_url)
     if isinstance(exc, RateLimited):
-        _rejected(event, "rate", 429)
+        _rejected("rate", 429)
         return responses.error(429, as_json=as_json, form_url=form_url, retry_after=exc.retry_after)
     if isinstance(exc, StorageUnavailable):
         logger.warning("storage unavailable", extra={"status": 503})
@@ -148,7 +139,8 @@ def handle_error(exc: Exception, event: dict[str, Any], *, as_json: bool) -> Res
     return responses.error(500, as_json=as_json, form_url=form_url)
 
 
-def not_found() -> Response:
+@app.not_found
+def not_found(_exc: Exception) -> Response:
     return responses.error(404, as_json=True, form_url=submit_settings().form_url)
 
 
@@ -161,10 +153,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     # Every AWS attempt and the captcha call fit in the invocation's time: a slow dependency ends in a 503
     # with Retry-After and CORS headers, never in API Gateway's bare 502 after a Lambda timeout.
     with deadline.budget(context):
-        return _handle(event)
+        return _handle(event, context)
 
 
-def _handle(event: dict[str, Any]) -> dict[str, Any]:
+def _handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = submit_settings()
     if (
         not isinstance(event, dict)
@@ -172,8 +164,18 @@ def _handle(event: dict[str, Any]) -> dict[str, Any]:
         or not isinstance(event.get("path"), str)
     ):
         response = responses.error(400, as_json=True, form_url=settings.form_url)
-        return responses.apply_policy(response.as_proxy(), allowed_origin=None)
+        return responses.apply_policy(_as_proxy_response(response), allowed_origin=None)
     return responses.apply_policy(
-        resolve(event).as_proxy(),
+        app.resolve(event, context),
         allowed_origin=request.allowed_origin(event, settings.allowed_origins),
     )
+
+
+def _as_proxy_response(response: Response) -> dict[str, Any]:
+    headers = {k: (v if isinstance(v, list) else [v]) for k, v in response.headers.items()}
+    return {
+        "statusCode": response.status_code,
+        "multiValueHeaders": headers,
+        "body": response.body,
+        "isBase64Encoded": False,
+    }

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from aws_lambda_powertools.event_handler import Response
 from leads_core import crisis, pages
 from leads_core.repository import StoredResult
 
@@ -31,39 +32,6 @@ POLICY_HEADERS: dict[str, str] = {
 HTML_POLICY_HEADERS: dict[str, str] = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
 }
-
-
-class Response:
-    """One answer of this function before it becomes the API Gateway REST proxy response (``as_proxy``).
-
-    The shape Powertools' ``Response`` had here: ``content_type`` becomes the ``Content-Type`` header unless
-    ``headers`` set one; the body is text, sent as is (never base64, never compressed).
-    """
-
-    __slots__ = ("body", "headers", "status_code")
-
-    def __init__(
-        self,
-        status_code: int,
-        content_type: str | None = None,
-        body: str = "",
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        self.status_code = status_code
-        self.body = body
-        self.headers: dict[str, str] = dict(headers) if headers else {}
-        if content_type:
-            self.headers.setdefault("Content-Type", content_type)
-
-    def as_proxy(self) -> dict[str, Any]:
-        """The Lambda proxy response of a REST API (``multiValueHeaders``)."""
-        return {
-            "statusCode": self.status_code,
-            "body": self.body,
-            "isBase64Encoded": False,
-            "multiValueHeaders": {name: [value] for name, value in self.headers.items()},
-        }
-
 
 # Visitor-facing texts of each error status (fixed; no submitted value).
 ERROR_TEXTS: dict[int, tuple[str, str]] = {
@@ -155,7 +123,7 @@ def apply_policy(response: dict[str, Any], *, allowed_origin: str | None) -> dic
     """Add the policy headers, and the CORS grant when the request came from an allowed origin.
 
     Works on the final proxy response (``multiValueHeaders`` for REST APIs), so it covers every response,
-    including the ones built by the error handler.
+    including the ones built by exception handlers and Powertools itself.
     """
     multi: dict[str, list[str]] = {}
     for name, values in (response.get("multiValueHeaders") or {}).items():
