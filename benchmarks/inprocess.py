@@ -26,6 +26,7 @@ SUBMIT_ENV = {
     "POWERTOOLS_SERVICE_NAME": "clinic-leads",
     "POWERTOOLS_METRICS_NAMESPACE": "ClinicLeads",
     "POWERTOOLS_TRACE_DISABLED": "true",
+    "PYDANTIC_DISABLE_PLUGINS": "__all__",
 }
 
 
