@@ -32,6 +32,9 @@ OUTPUTS: dict[str, tuple[str, str, str]] = {
     "hash_key_secret": ("HashKeySecretArn", "LEADS_HASH_KEY_SECRET", "the hash key secret"),
     "stream": ("LeadsTableStreamArn", "LEADS_STREAM_ARN", "the table's stream"),
     "api": ("ApiUrl", "LEADS_API_URL", "the consultations API"),
+    "user_pool": ("StaffUserPoolId", "LEADS_USER_POOL_ID", "the staff user pool"),
+    "user_pool_client": ("StaffUserPoolClientId", "LEADS_USER_POOL_CLIENT_ID", "the console's app client"),
+    "console": ("StaffConsoleUrl", "LEADS_CONSOLE_URL", "the staff console"),
 }
 
 # Stack parameters the alert renderer needs (``leads dlq replay`` renders alerts like the alert function).
