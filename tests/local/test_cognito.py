@@ -88,6 +88,7 @@ def test_generated_passwords_meet_the_pool_policy_and_differ() -> None:
         for character_class in (r"[a-z]", r"[A-Z]", r"\d", r"[^A-Za-z0-9]"):
             assert re.search(character_class, password)
         assert not re.search(r"[\s'\"\\<>]", password)
+        assert password[0].isalnum()
 
 
 def test_leads_local_finds_the_pool_by_its_name(idp: Any) -> None:
