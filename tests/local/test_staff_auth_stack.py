@@ -307,7 +307,8 @@ def test_the_sign_in_endpoint_refuses_admin_operations(local: LocalStack) -> Non
     reply = cognito_call(local, "AdminCreateUser", {"UserPoolId": pool.pool_id, "Username": "x@y.z"})
     assert reply.status == 400
     users = idp(local).list_users(UserPoolId=pool.pool_id)["Users"]
-    assert len(users) == 1  # the demo admin only
+    values = [u["Username"] for u in users] + [a["Value"] for u in users for a in u.get("Attributes", [])]
+    assert "x@y.z" not in values
     assert call(f"{local.base_url}/_local/cognito/").status == 405
 
 
@@ -349,3 +350,47 @@ def test_leads_local_finds_the_running_pool(local: LocalStack) -> None:
     assert target.resource("console") == f"{local.base_url}/staff/"
     health = call(f"{local.base_url}/_local/health").json()
     assert health["staff"]["StaffUserPoolId"] == pool.pool_id
+
+
+def test_a_new_staff_member_sets_a_password_at_first_sign_in_and_cannot_use_admin_routes(
+    local: LocalStack, staff_function: StaffFunction
+) -> None:
+    pool = staff_pool(local)
+    client = idp(local)
+    email, temporary, chosen = "casey@clinic.local", "Temporary-Pass-1!", "Chosen-Pass-2#x"
+    client.admin_create_user(
+        UserPoolId=pool.pool_id,
+        Username=email,
+        TemporaryPassword=temporary,
+        UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
+        MessageAction="SUPPRESS",
+    )
+    client.admin_add_user_to_group(UserPoolId=pool.pool_id, Username=email, GroupName="staff")
+    first = cognito_call(
+        local,
+        "InitiateAuth",
+        {
+            "AuthFlow": "USER_PASSWORD_AUTH",
+            "ClientId": pool.client_id(),
+            "AuthParameters": {"USERNAME": email, "PASSWORD": temporary},
+        },
+    )
+    assert first.status == 200
+    assert first.json()["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
+    answered = cognito_call(
+        local,
+        "RespondToAuthChallenge",
+        {
+            "ChallengeName": "NEW_PASSWORD_REQUIRED",
+            "ClientId": pool.client_id(),
+            "Session": first.json()["Session"],
+            "ChallengeResponses": {"USERNAME": email, "NEW_PASSWORD": chosen},
+        },
+    )
+    assert answered.status == 200
+    token = answered.json()["AuthenticationResult"]["IdToken"]
+    assert list_leads(local, token).status == 200
+    export = call(f"{local.base_url}/staff/export", headers={"Authorization": token})
+    assert export.status == 403  # the staff function's own check: staff is not admin
+    assert staff_function.invoked == 2
+    assert sign_in(local, pool.client_id(), email, chosen)["IdToken"]
