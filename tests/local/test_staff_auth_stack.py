@@ -288,7 +288,9 @@ def test_make_run_prints_one_staff_console_line_whose_account_signs_in(local: Lo
     assert url == f"http://127.0.0.1:{local.port}/staff/"
     assert user == "admin@clinic.local"
     tokens = sign_in(local, staff_pool(local).client_id(), user, password)
-    assert claims_of(tokens["IdToken"])["cognito:groups"] == ["admin"]
+    claims = claims_of(tokens["IdToken"])
+    assert claims["cognito:groups"] == ["admin"]
+    assert claims["exp"] - claims["iat"] == 30 * 60  # the app client's IdTokenValidity in the template
     wrong = cognito_call(
         local,
         "InitiateAuth",
