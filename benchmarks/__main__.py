@@ -68,7 +68,11 @@ def run_section(name: str, action: Callable[[], dict[str, Any]], errors: dict[st
     return result
 
 
-def collect(quick: bool) -> dict[str, Any]:
+# ``--only``: the parts of a run, each a section of the harness (default: all of them).
+PARTS = ("cold", "importtime", "warm", "alerts", "local", "packages")
+
+
+def collect(quick: bool, only: frozenset[str] = frozenset(PARTS)) -> dict[str, Any]:
     from leads_local import moto_patches
 
     from benchmarks import alert_batch, cold_start, local, packages, warm
@@ -80,12 +84,15 @@ def collect(quick: bool) -> dict[str, Any]:
     errors: dict[str, str] = {}
     report: dict[str, Any] = {}
 
-    cold = run_section("cold_start", lambda: cold_start.measure(rounds, progress).figures(), errors)
-    profile = run_section("importtime", lambda: {"top": cold_start.import_profile()}, errors)
-    warm_path = run_section("warm_path", lambda: warm.measure(warm_requests, progress), errors)
-    batch = run_section("alert_batch", lambda: alert_batch.measure(batch_size), errors)
-    local_run = run_section("local_stack", lambda: local.measure(local_requests, progress=progress), errors)
-    sizes = run_section("package_size", packages.measure, errors)
+    def part(name: str, section: str, action: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        return run_section(section, action, errors) if name in only else {}
+
+    cold = part("cold", "cold_start", lambda: cold_start.measure(rounds, progress).figures())
+    profile = part("importtime", "importtime", lambda: {"top": cold_start.import_profile()})
+    warm_path = part("warm", "warm_path", lambda: warm.measure(warm_requests, progress))
+    batch = part("alerts", "alert_batch", lambda: alert_batch.measure(batch_size))
+    local_run = part("local", "local_stack", lambda: local.measure(local_requests, progress=progress))
+    sizes = part("packages", "package_size", packages.measure)
 
     report["cold_start_ratio"] = cold.get("ratio")
     report["warm_overhead_ratio"] = warm_path.get("warm_overhead_ratio")
@@ -127,6 +134,7 @@ def collect(quick: bool) -> dict[str, Any]:
     report["errors"] = errors
     report["not_applicable"] = not_applicable
     report["quick"] = quick
+    report["skipped"] = [name for name in PARTS if name not in only]
     report["environment"] = {
         "python": platform.python_version(),
         "machine": platform.machine(),
@@ -273,14 +281,29 @@ def _spread(report: dict[str, Any], name: str) -> str:
     return "-"
 
 
+def _parts(value: str) -> frozenset[str]:
+    chosen = frozenset(part.strip() for part in value.split(",") if part.strip())
+    unknown = sorted(chosen - set(PARTS))
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"unknown part(s) {unknown}; choose from {','.join(PARTS)}")
+    return chosen
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument(
         "--quick", action="store_true", help="few rounds: checks the harness, not for quoting"
     )
+    parser.add_argument(
+        "--only",
+        metavar="PARTS",
+        type=_parts,
+        default=frozenset(PARTS),
+        help=f"comma-separated parts to run ({','.join(PARTS)}); the others' figures are null",
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    report = collect(args.quick)
+    report = collect(args.quick, args.only)
     report["duration_s"] = round(time.perf_counter() - started, 1)
     print(human_table(report))
     report.pop("_importtime_full")

@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
-from leads_core import alert_store, aws, keys, notifier, storm
+from leads_core import alert_store, keys, notifier, storm
 from leads_core.alert_store import LEAD_CLAIM_CONDITION, ClaimCondition, ClaimStatus, ItemKey
 from leads_core.alerts import Alert, AlertSettings, render_alert
 from leads_core.errors import LeadsError, StorageUnavailable
@@ -99,11 +99,10 @@ def lead_from_stream_record(record: Mapping[str, Any]) -> dict[str, Any] | None:
     image = stream.get("NewImage") if isinstance(stream, Mapping) else None
     if not isinstance(image, Mapping):
         raise MalformedStreamRecord("INSERT without a new image")
-    from boto3.dynamodb.types import TypeDeserializer  # noqa: PLC0415
+    from leads_core.store.codec import from_item  # noqa: PLC0415 - the store's one deserialiser
 
-    deserializer = TypeDeserializer()
     try:
-        lead = {str(name): deserializer.deserialize(value) for name, value in image.items()}
+        lead = from_item(image)
     except (TypeError, ValueError, KeyError, AttributeError, ArithmeticError) as exc:
         raise MalformedStreamRecord(f"unreadable new image ({type(exc).__name__})") from None
     if lead.get("entity") != keys.ENTITY_LEAD or lead.get("status") != "new":
@@ -517,27 +516,10 @@ def deliver(
     return report
 
 
-def load_lead(lead_id: str, *, table_name: str | None = None) -> dict[str, Any] | None:
+def load_lead(
+    lead_id: str, *, table_name: str | None = None, dynamodb: Any | None = None
+) -> dict[str, Any] | None:
     """The lead item as it is now (strongly consistent), or ``None`` when it is gone or not a lead."""
-    if table_name is None:
-        from leads_core.settings import load_settings  # noqa: PLC0415
+    from leads_core.store.leads import load_lead as load  # noqa: PLC0415 - the store's read
 
-        table_name = load_settings().table_name
-    from boto3.dynamodb.types import TypeDeserializer  # noqa: PLC0415
-
-    try:
-        item = (
-            aws.client("dynamodb")
-            .get_item(TableName=table_name, Key=keys.lead_key(lead_id), ConsistentRead=True)
-            .get("Item")
-        )
-    except Exception as exc:
-        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
-
-        if isinstance(exc, ClientError | BotoCoreError):
-            raise StorageUnavailable() from exc
-        raise
-    if not item or item.get("entity", {}).get("S") != keys.ENTITY_LEAD:
-        return None
-    deserializer = TypeDeserializer()
-    return {name: deserializer.deserialize(value) for name, value in item.items()}
+    return load(lead_id, table_name=table_name, dynamodb=dynamodb)

@@ -39,7 +39,6 @@ from leads_core.delivery import (
     deliver,
     lead_from_stream_record,
     lead_id_of,
-    load_lead,
 )
 from leads_core.errors import StorageUnavailable
 from leads_core.observability import logger
@@ -47,6 +46,9 @@ from leads_core.observability import logger
 _RECEIVE_BATCH = 10
 _REPLAY_VISIBILITY_SECONDS = 120
 _PEEK_VISIBILITY_SECONDS = 30
+_STREAM_GONE_CODES = frozenset(
+    {"TrimmedDataAccessException", "ResourceNotFoundException", "ExpiredIteratorException"}
+)
 _MAX_PAGES = 100  # GetRecords pages per message (empty pages included: an open shard may answer empty first)
 _READ_ATTEMPTS = 5  # GetItem of a lead, with backoff
 _MIN_SECONDS_PER_MESSAGE = 5.0  # the scheduled replay takes no new message with less time left
@@ -205,44 +207,49 @@ def read_stream_records(stream_arn: str, shard_id: str, start: str, end: str) ->
     Raises ``StreamReadIncomplete`` unless the read reached ``end``: DynamoDB Streams may answer empty pages
     before the records appear, so running out of pages proves nothing about the records.
     """
-    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+    from leads_core.store.failures import translated  # noqa: PLC0415
 
     streams = aws.client("dynamodbstreams")
-    last = int(end)
-    records: list[dict[str, Any]] = []
     try:
-        iterator = streams.get_shard_iterator(
-            StreamArn=stream_arn,
-            ShardId=shard_id,
-            ShardIteratorType="AT_SEQUENCE_NUMBER",
-            SequenceNumber=start,
-        ).get("ShardIterator")
-        for _ in range(_MAX_PAGES):
-            if not iterator:
-                break
-            page = streams.get_records(ShardIterator=iterator, Limit=1000)
-            iterator = page.get("NextShardIterator")
-            for record in page.get("Records", []):
-                if int(record["dynamodb"]["SequenceNumber"]) > last:
-                    return records
-                records.append(record)
-                if int(record["dynamodb"]["SequenceNumber"]) == last:
-                    return records
-    except ClientError as exc:
-        code = str(exc.response.get("Error", {}).get("Code", ""))
-        if code in {"TrimmedDataAccessException", "ResourceNotFoundException", "ExpiredIteratorException"}:
-            raise StreamDataUnavailable(code) from exc
-        raise StorageUnavailable() from exc
-    except BotoCoreError as exc:
-        raise StorageUnavailable() from exc
+        with translated():
+            return _read_records(streams, stream_arn, shard_id, start, int(end))
+    except StorageUnavailable as exc:
+        if exc.code in _STREAM_GONE_CODES:
+            raise StreamDataUnavailable(exc.code) from exc
+        raise
+
+
+def _read_records(
+    streams: Any, stream_arn: str, shard_id: str, start: str, last: int
+) -> list[dict[str, Any]]:
+    """The records up to sequence number ``last``; raises ``StreamReadIncomplete`` short of it."""
+    records: list[dict[str, Any]] = []
+    iterator = streams.get_shard_iterator(
+        StreamArn=stream_arn,
+        ShardId=shard_id,
+        ShardIteratorType="AT_SEQUENCE_NUMBER",
+        SequenceNumber=start,
+    ).get("ShardIterator")
+    for _ in range(_MAX_PAGES):
+        if not iterator:
+            break
+        page = streams.get_records(ShardIterator=iterator, Limit=1000)
+        iterator = page.get("NextShardIterator")
+        for record in page.get("Records", []):
+            if int(record["dynamodb"]["SequenceNumber"]) > last:
+                return records
+            records.append(record)
+            if int(record["dynamodb"]["SequenceNumber"]) == last:
+                return records
     raise StreamReadIncomplete(records)
 
 
-def _load_lead(lead_id: str, table_name: str | None) -> dict[str, Any] | None:
-    """``load_lead`` retried with backoff and jitter: one throttled read must not keep a message."""
+def _load_lead(lead_id: str, table_name: str | None, dynamodb: Any | None = None) -> dict[str, Any] | None:
+    """The lead as it is now, retried with backoff and jitter: one throttled read must not keep a message."""
     from leads_core.delivery import retry_read  # noqa: PLC0415
+    from leads_core.store.leads import load_lead  # noqa: PLC0415
 
-    return retry_read(lambda: load_lead(lead_id, table_name=table_name), _READ_ATTEMPTS)
+    return retry_read(lambda: load_lead(lead_id, table_name=table_name, dynamodb=dynamodb), _READ_ATTEMPTS)
 
 
 def _leads_of(records: list[dict[str, Any]], report: ReplayReport) -> tuple[list[str], int]:

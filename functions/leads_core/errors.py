@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class LeadsError(Exception):
     """Base class of every error the domain raises on purpose."""
@@ -37,11 +39,37 @@ class RateLimited(LeadsError):
 
 
 class StorageUnavailable(LeadsError):
-    """DynamoDB is unavailable or throttling; nothing was written (HTTP 503)."""
+    """DynamoDB is unavailable, throttling or refused the call; nothing was written (HTTP 503).
 
-    def __init__(self, retry_after: int = 2) -> None:
+    ``code``: the AWS error code (or the botocore exception's name), for logs; never visitor data. The
+    original AWS exception is the ``__cause__`` (``leads_core.store.failures.translated``).
+    """
+
+    def __init__(self, retry_after: int = 2, *, code: str = "") -> None:
         self.retry_after = retry_after
+        self.code = code
         super().__init__("storage unavailable")
+
+
+class StorageThrottled(StorageUnavailable):
+    """DynamoDB throttled the call (after the client's own retries)."""
+
+
+class ConditionFailed(LeadsError):
+    """A write's condition was false. ``item``: the item as the condition saw it, when the call asked for it
+    (``ReturnValuesOnConditionCheckFailure=ALL_OLD``), else ``{}``; wire shape, never put in a message."""
+
+    def __init__(self, item: dict[str, Any] | None = None) -> None:
+        self.item: dict[str, Any] = item or {}
+        super().__init__("condition failed")
+
+
+class TransactionCancelled(LeadsError):
+    """A ``TransactWriteItems`` was cancelled. ``reasons``: one per item, in order (``Code``, ``Item``)."""
+
+    def __init__(self, reasons: list[dict[str, Any]]) -> None:
+        self.reasons = reasons
+        super().__init__("transaction cancelled")
 
 
 class CaptchaUnavailable(LeadsError):

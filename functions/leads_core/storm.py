@@ -21,30 +21,55 @@ Decision (``hold_sms``, per new-lead alert just before it is published, after it
 
 Digest (``flush_digests``, from a scheduled function): for each ended window with held leads, first close it
 (``closed_at``: from then on no lead is held in it, so the count is final whichever flush reads it), then
-publish ``"N new requests since HH:MM"`` through ``delivery.publish_once`` with the window's item as ledger:
-one digest per window, even when flushes run twice, concurrently, or under throttling.
+publish ``"N new requests since HH:MM"`` (ending with the staff console's link, ``CONSOLE_URL``) through
+``delivery.publish_once`` with the window's item as ledger: one digest per window, even when flushes run
+twice, concurrently, or under throttling.
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
-from leads_core import aws, keys
+from leads_core import keys
 from leads_core.alerts import SMS_SEND, SUBJECT_MAX_CHARS, Alert, clock_label, display_name_of
+from leads_core.errors import ConditionFailed, StorageUnavailable
 from leads_core.gsm7 import PRINTABLE_ASCII, sms_budget, to_ascii_line, to_sms_text
 from leads_core.observability import MetricUnit, logger, metrics
+from leads_core.store import storm_windows
+from leads_core.store.codec import read_string_set
+from leads_core.store.failures import code_of
+from leads_core.store.layout import STORM_PREFIX, STORM_SK, window_key, window_label
 
 if TYPE_CHECKING:
     from leads_core.delivery import DeliveryReport, TimeLeft
 
+__all__ = [  # the window keys live in store.layout and are named here too (template tests, tools)
+    "HOLD",
+    "LOOKBACK_WINDOWS",
+    "SEND",
+    "STORM_PREFIX",
+    "STORM_SK",
+    "STORM_TTL_SECONDS",
+    "WINDOW_SECONDS",
+    "DigestSettings",
+    "FlushReport",
+    "StormSettings",
+    "decide",
+    "digest_id",
+    "flush_digests",
+    "hold_sms",
+    "render_digest",
+    "window_key",
+    "window_label",
+    "window_start",
+]
+
 WINDOW_SECONDS = 600
-STORM_PREFIX = "STORM#"  # pk prefix of the window items (the alert role's dynamodb:LeadingKeys)
-STORM_SK = "STORM"
 STORM_TTL_SECONDS = 2 * 24 * 3600  # a window item is kept two days after its window
 LOOKBACK_WINDOWS = 18  # a flush looks at the last 3 hours of windows (a digest later than that is dropped)
 DECISION_ATTEMPTS = 3
@@ -74,6 +99,9 @@ class DigestSettings(StormSettings, Protocol):
     @property
     def clinic_name(self) -> str: ...
 
+    @property
+    def console_url(self) -> str: ...
+
 
 # ------------------------------------------------------------------------------------------------ windows
 
@@ -81,14 +109,6 @@ class DigestSettings(StormSettings, Protocol):
 def window_start(epoch: float) -> int:
     """Start (epoch seconds) of the 10-minute window holding ``epoch``."""
     return int(epoch // WINDOW_SECONDS) * WINDOW_SECONDS
-
-
-def window_label(start: int) -> str:
-    return datetime.fromtimestamp(start, tz=UTC).strftime("%Y-%m-%dT%H:%MZ")
-
-
-def window_key(start: int) -> dict[str, dict[str, str]]:
-    return {keys.PK: {"S": f"{STORM_PREFIX}{window_label(start)}"}, keys.SK: {"S": STORM_SK}}
 
 
 def digest_id(start: int) -> str:
@@ -99,41 +119,13 @@ def digest_id(start: int) -> str:
 # ----------------------------------------------------------------------------------------------- decision
 
 
-def _error_code(exc: Exception) -> str:
-    response = getattr(exc, "response", None)
-    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
-
-
-def _is_aws_error(exc: Exception) -> bool:
-    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
-
-    return isinstance(exc, ClientError | BotoCoreError)
-
-
-class _ConditionFailed(Exception):
-    def __init__(self, old: Mapping[str, Any]) -> None:
-        super().__init__("condition failed")
-        self.old = old
-
-
-def _update(request: dict[str, Any]) -> dict[str, Any]:
-    """``UpdateItem`` retried on AWS errors; raises ``_ConditionFailed`` (old item) or the last error."""
-    attempt = 0
-    while True:
-        try:
-            return dict(aws.client("dynamodb").update_item(**request))
-        except Exception as exc:
-            if _error_code(exc) == "ConditionalCheckFailedException":
-                raise _ConditionFailed(getattr(exc, "response", {}).get("Item") or {}) from None
-            attempt += 1
-            if not _is_aws_error(exc) or attempt >= DECISION_ATTEMPTS:
-                raise
-            _sleep(_random.uniform(0, _RETRY_BASE_SECONDS * 2**attempt))
-
-
-def _string_set(item: Mapping[str, Any], name: str) -> set[str]:
-    value = item.get(name)
-    return set(value.get("SS", [])) if isinstance(value, Mapping) else set()
+def _windows(table_name: str) -> storm_windows.WindowTable:
+    """The window items' table, writes retried ``DECISION_ATTEMPTS`` times with jittered backoff."""
+    return storm_windows.WindowTable(
+        table_name,
+        attempts=DECISION_ATTEMPTS,
+        backoff=lambda attempt: _sleep(_random.uniform(0, _RETRY_BASE_SECONDS * 2**attempt)),
+    )
 
 
 def decide(
@@ -142,49 +134,20 @@ def decide(
     """``send`` or ``hold`` for this lead's SMS in the window of ``now``; raises AWS errors (retried)."""
     moment = _clock() if now is None else now
     start = window_start(moment)
-    base: dict[str, Any] = {
-        "TableName": table_name,
-        "Key": window_key(start),
-        "ExpressionAttributeValues": {
-            ":id": {"SS": [lead_id]},
-            ":expires": {"N": str(start + WINDOW_SECONDS + STORM_TTL_SECONDS)},
-        },
-        "ExpressionAttributeNames": {"#ttl": keys.TTL_ATTRIBUTE},
-    }
+    table = _windows(table_name)
+    expires_at = start + WINDOW_SECONDS + STORM_TTL_SECONDS
     if urgent:
-        _update({**base, "UpdateExpression": "ADD sent_ids :id SET #ttl = if_not_exists(#ttl, :expires)"})
+        storm_windows.add_sent(table, start, lead_id, expires_at=expires_at)
         return SEND
     try:
-        _update(
-            {
-                **base,
-                "UpdateExpression": "ADD sent_ids :id SET #ttl = if_not_exists(#ttl, :expires)",
-                "ConditionExpression": (
-                    "contains(sent_ids, :lead) OR ((attribute_not_exists(sent_ids) OR size(sent_ids) < :max)"
-                    " AND NOT contains(held_ids, :lead))"
-                ),
-                "ExpressionAttributeValues": {
-                    **base["ExpressionAttributeValues"],
-                    ":lead": {"S": lead_id},
-                    ":max": {"N": str(threshold)},
-                },
-                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-            }
-        )
+        storm_windows.add_sent(table, start, lead_id, expires_at=expires_at, limit=threshold)
         return SEND
-    except _ConditionFailed as full:
-        if lead_id in _string_set(full.old, "held_ids"):
+    except ConditionFailed as full:
+        if lead_id in read_string_set(full.item, "held_ids"):
             return HOLD  # decided before (a retry of this lead)
     try:
-        _update(
-            {
-                **base,
-                "UpdateExpression": "ADD held_ids :id SET #ttl = if_not_exists(#ttl, :expires)",
-                "ConditionExpression": "attribute_not_exists(closed_at) OR contains(held_ids, :lead)",
-                "ExpressionAttributeValues": {**base["ExpressionAttributeValues"], ":lead": {"S": lead_id}},
-            }
-        )
-    except _ConditionFailed:
+        storm_windows.add_held(table, start, lead_id, expires_at=expires_at)
+    except ConditionFailed:
         return SEND  # the window's digest is already closed: too late to hold, text it
     return HOLD
 
@@ -208,7 +171,7 @@ def hold_sms(alerts: Sequence[Alert], *, settings: StormSettings, now: float | N
         except Exception as exc:  # AWS errors after the retries, or a bug here: never block or lose the alert
             logger.warning(
                 "storm decision failed, SMS sent",
-                extra={"lead_id": alert.lead_id, "error_code": _error_code(exc) or type(exc).__name__},
+                extra={"lead_id": alert.lead_id, "error_code": code_of(exc)},
             )
             failed += 1
             decision = SEND
@@ -235,18 +198,25 @@ def render_digest(  # noqa: PLR0913 - keyword-only text inputs of the digest, ea
     display_name: str,
     console_url: str = "",
 ) -> Alert:
-    """The window's digest: ``alert_type=digest``, ASCII subject, SMS one segment with the topic's prefix."""
+    """The window's digest: ``alert_type=digest``, ASCII subject, SMS one segment with the topic's prefix.
+
+    The SMS ends with the staff console's link (``CONSOLE_URL``, never cut): the settings check guarantees
+    that ``"<count> new requests: <link>"`` fits, which is shorter than a lead alert's tightest SMS.
+    """
     count = len(lead_ids)
     since = clock_label(start)
     until = clock_label(start + WINDOW_SECONDS)
     plural = "request" if count == 1 else "requests"
     head = f"{count} new {plural} since {since}"
     budget = sms_budget(display_name)
-    link = to_sms_text(console_url)
-    clinic = to_sms_text(clinic_name)
     body = f"{head}, not texted one by one (over {threshold} in 10 min). Each is in your email."
-    options = [f"{body} {tail}" for tail in (link, clinic) if tail]
-    options += [body, f"{head}. Each is in your email."]
+    if console_url:
+        link = to_sms_text(console_url)
+        options = [f"{body} {link}", f"{head}. Each is in your email. {link}", f"{head}: {link}"]
+        options.append(f"{count} new {plural}: {link}")
+    else:
+        clinic = to_sms_text(clinic_name)
+        options = [f"{body} {clinic}", body, f"{head}. Each is in your email."]
     sms = next((option for option in options if len(option) <= budget), head[:budget])
 
     subject = f"SMS digest: {count} new consultation {plural} since {since}"
@@ -284,34 +254,9 @@ class FlushReport:
     failed: list[str] = field(default_factory=list)
 
 
-def _held_windows(table_name: str, starts: Sequence[int]) -> dict[int, dict[str, Any]]:
-    """The window items among ``starts`` that held SMS and have no digest marked yet (strongly consistent)."""
-    found: dict[int, dict[str, Any]] = {}
-    by_pk = {window_key(start)[keys.PK]["S"]: start for start in starts}
-    client = aws.client("dynamodb")
-    for offset in range(0, len(starts), 100):
-        part = [window_key(start) for start in starts[offset : offset + 100]]
-        response = client.batch_get_item(RequestItems={table_name: {"Keys": part, "ConsistentRead": True}})
-        for item in response.get("Responses", {}).get(table_name, []):
-            if _string_set(item, "held_ids") and "alerted_at" not in item:
-                found[by_pk[item[keys.PK]["S"]]] = item
-    return found
-
-
 def _close(table_name: str, start: int, now: float) -> set[str]:
     """Close the window (no lead is held in it from now on); its final held lead ids."""
-    response = _update(
-        {
-            "TableName": table_name,
-            "Key": window_key(start),
-            "UpdateExpression": "SET closed_at = if_not_exists(closed_at, :now)",
-            "ConditionExpression": "attribute_exists(#pk)",
-            "ExpressionAttributeNames": {"#pk": keys.PK},
-            "ExpressionAttributeValues": {":now": {"N": str(int(now))}},
-            "ReturnValues": "ALL_NEW",
-        }
-    )
-    return _string_set(response.get("Attributes") or {}, "held_ids")
+    return storm_windows.close(_windows(table_name), start, now)
 
 
 def flush_digests(
@@ -319,7 +264,6 @@ def flush_digests(
     settings: DigestSettings,
     now: float | None = None,
     time_left: TimeLeft | None = None,
-    console_url: str = "",
     publish: Callable[..., DeliveryReport] | None = None,
 ) -> FlushReport:
     """Publish the digest of every ended window (last ``LOOKBACK_WINDOWS``) that held SMS, once each.
@@ -336,11 +280,9 @@ def flush_digests(
     starts = [current - WINDOW_SECONDS * n for n in range(1, LOOKBACK_WINDOWS + 1)]
     report = FlushReport()
     try:
-        windows = _held_windows(settings.table_name, starts)
-    except Exception as exc:
-        if not _is_aws_error(exc):
-            raise
-        logger.warning("storm windows not read", extra={"error_code": _error_code(exc) or type(exc).__name__})
+        windows = storm_windows.held_windows(_windows(settings.table_name), starts)
+    except StorageUnavailable as exc:
+        logger.warning("storm windows not read", extra={"error_code": code_of(exc)})
         report.failed.append("read")
         return report
 
@@ -350,9 +292,7 @@ def flush_digests(
         report.windows.append(identifier)
         try:
             held = _close(settings.table_name, start, moment)
-        except Exception as exc:
-            if not _is_aws_error(exc) and not isinstance(exc, _ConditionFailed):
-                raise
+        except (StorageUnavailable, ConditionFailed):
             report.failed.append(identifier)
             continue
         digest = render_digest(
@@ -361,7 +301,7 @@ def flush_digests(
             threshold=settings.alert_storm_threshold,
             clinic_name=settings.clinic_name,
             display_name=display_name_of(settings),
-            console_url=console_url,
+            console_url=settings.console_url,
         )
         jobs.append(
             AlertJob(

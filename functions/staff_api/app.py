@@ -318,7 +318,9 @@ def console_config() -> Response:
         "userPoolId": settings.user_pool_id,
         "clientId": settings.client_id,
         "authEndpoint": settings.auth_endpoint,
-        "idleMinutes": settings.idle_minutes,
+        "idleMinutes": int(settings.idle_minutes)
+        if settings.idle_minutes.is_integer()
+        else settings.idle_minutes,
         "apiBase": "",
     }
     return Response(status_code=200, body=json.dumps(document), headers=headers)

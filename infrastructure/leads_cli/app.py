@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any, NoReturn, TypeVar
 
 import click
-from leads_core.errors import LeadNotFound
+from leads_core.errors import LeadNotFound, StorageUnavailable
 from leads_ops import admin
 from leads_ops import staff as staff_accounts
 
@@ -274,7 +274,9 @@ def translate_error(exc: Exception, state: State) -> CliError:
     for types, exit_code in _DOMAIN_EXIT_CODES:
         if isinstance(exc, types):
             return CliError(str(exc), exit_code, as_json)
-    aws_error = _aws_error(exc, state)
+    # The store translates AWS failures (leads_core.store.failures) and keeps the AWS exception as the cause.
+    cause = exc.__cause__ if isinstance(exc, StorageUnavailable) else None
+    aws_error = _aws_error(cause if isinstance(cause, Exception) else exc, state)
     if aws_error is not None:
         return aws_error
     return CliError(

@@ -37,6 +37,8 @@ OUTPUTS: dict[str, tuple[str, str, str]] = {
     "console": ("StaffConsoleUrl", "LEADS_CONSOLE_URL", "the staff console"),
     "lead_events_bus": ("LeadEventsBusName", "LEADS_EVENTS_BUS", "the lead events bus"),
 }
+# Outputs the local stack cannot name in advance (user pools get random ids): asked of the running stack.
+_LOCAL_LOOKUPS = frozenset({"StaffUserPoolId", "StaffUserPoolClientId"})
 
 # Stack parameters the alert renderer needs (``leads dlq replay`` renders alerts like the alert function).
 _ALERT_PARAMETERS = {
@@ -44,7 +46,7 @@ _ALERT_PARAMETERS = {
     "alert_detail": ("AlertDetail", "ALERT_DETAIL"),
     "alert_storm_threshold": ("AlertStormThreshold", "ALERT_STORM_THRESHOLD"),
 }
-_TEMPLATE_DEFAULTS = {"clinic_name": "Clinic", "alert_detail": "contact", "alert_storm_threshold": "20"}
+_TEMPLATE_DEFAULTS = {"clinic_name": "Clinic", "alert_detail": "minimal", "alert_storm_threshold": "20"}
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class AlertRenderSettings:
     topic_arn: str
     clinic_name: str
     alert_detail: str
+    console_url: str
     alert_storm_threshold: int = 20
 
 
@@ -96,6 +99,7 @@ class Target:
         self.aws_port = int(env.get("AWS_PORT") or DEFAULT_AWS_PORT)
         self.port = int(env.get("PORT") or DEFAULT_PORT)
         self._outputs: dict[str, str] | None = None
+        self._local_pool: dict[str, str] | None = None
         self._parameters: dict[str, str] = {}
         self._environ = env
         if not self.local and not self.stack and not self._overrides:
@@ -172,10 +176,33 @@ class Target:
             return self._overrides[name]
         output, variable, label = OUTPUTS[name]
         value = self._stack_outputs().get(output, "")
+        if not value and self.local and output in _LOCAL_LOOKUPS:
+            value = self._local_staff_pool().get(output, "")
         if not value:
             where = self.describe() if (self.stack or self.local) else "the overrides"
             raise TargetError(f"{label} is unknown: {where} has no output {output} (or set {variable})")
         return value
+
+    def _local_staff_pool(self) -> dict[str, str]:
+        """The running local stack's staff pool and app client ids (found by the pool's name)."""
+        if self._local_pool is None:
+            import boto3  # noqa: PLC0415
+            from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+            from leads_local.cognito import find_staff_pool  # noqa: PLC0415
+
+            client = boto3.Session(
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",  # noqa: S106 # nosec B106: the local stack's fake credentials
+                region_name=LOCAL_REGION,
+            ).client("cognito-idp", endpoint_url=self.endpoint_url)
+            try:
+                self._local_pool = find_staff_pool(client)
+            except (BotoCoreError, ClientError) as exc:
+                raise TargetError(
+                    f"the local stack does not answer at {self.endpoint_url} ({type(exc).__name__}): "
+                    "start it with make run (same AWS_PORT)"
+                ) from None
+        return self._local_pool
 
     def stack_parameters(self) -> dict[str, str]:
         """The deployed stack's parameters (empty for ``--local`` and override targets)."""
@@ -226,7 +253,42 @@ class Target:
             topic_arn=self.resource("topic"),
             clinic_name=values["clinic_name"],
             alert_detail=values["alert_detail"],
+            console_url=self.console_url(),
             alert_storm_threshold=int(values["alert_storm_threshold"])
             if values["alert_storm_threshold"].isdigit()
             else 20,
         )
+
+    def console_url(self) -> str:
+        """The staff console alerts link to, as the deployed alert functions have it.
+
+        ``LEADS_CONSOLE_URL``, else the stack's ``ConsoleUrl`` parameter, else its ``StaffConsoleUrl`` output,
+        else (local) ``http://127.0.0.1:$PORT/staff/``, else ``CONSOLE_URL``, else the API's ``.../staff/``.
+        Checked as the functions check ``CONSOLE_URL``."""
+        from leads_core.alerts import console_link_problem  # noqa: PLC0415
+        from leads_core.settings import normalise_console_url  # noqa: PLC0415
+
+        outputs = self._stack_outputs()
+        api_url = outputs.get("ApiUrl", "")
+        derived = ""
+        if api_url.endswith("/consultations"):
+            derived = api_url.removesuffix("consultations") + "staff/"
+        candidates = (
+            self._environ.get("LEADS_CONSOLE_URL", ""),
+            self._parameters.get("ConsoleUrl", ""),
+            outputs.get("StaffConsoleUrl", ""),
+            f"http://127.0.0.1:{self.port}/staff/" if self.local else "",
+            self._environ.get("CONSOLE_URL", ""),
+            derived,
+        )
+        value = next((candidate.strip() for candidate in candidates if candidate.strip()), "")
+        if not value:
+            raise TargetError("the staff console's URL is unknown: set LEADS_CONSOLE_URL (alerts link to it)")
+        try:
+            url = normalise_console_url(value)
+        except ValueError as exc:
+            raise TargetError(f"the staff console's URL (CONSOLE_URL) {exc}") from None
+        problem = console_link_problem(url)
+        if problem:
+            raise TargetError(f"the staff console's URL (CONSOLE_URL) is {problem}")
+        return url

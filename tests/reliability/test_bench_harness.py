@@ -83,6 +83,21 @@ def test_both_timed_sides_create_exactly_the_first_request_clients() -> None:
     assert _clients_created_by(bodies["handler_import_and_clients"]) == services
 
 
+def test_the_timed_environment_holds_the_submit_functions_own_settings() -> None:
+    """Every literal variable the template gives the submit function (Globals included), e.g. tracing off and
+    no pydantic plugin scan, has the same value where the cold start is timed: the deployed configuration."""
+    from leads_local.template import function_environment
+
+    literal = {
+        name: value
+        for name, value in function_environment("SubmitConsultationFunction").items()
+        if isinstance(value, str)
+    }
+    assert {"POWERTOOLS_TRACE_DISABLED", "PYDANTIC_DISABLE_PLUGINS"} <= set(literal)
+    timed = cold_start.lambda_like_environment()
+    assert {name: timed.get(name) for name in literal} == literal
+
+
 # ----------------------------------------------------------------------------------------------- warm path
 
 

@@ -513,6 +513,53 @@ def test_missing_or_odd_event_parts_never_give_5xx(invoke: Invoker) -> None:
     }
 
 
+def test_routing_of_paths_and_methods(invoke: Invoker, table_items: Items) -> None:
+    """One path, trailing slashes allowed, exact case; POST and OPTIONS only; a refused origin is 403 on
+    every path, before the route is looked up; a 404 is JSON with the policy headers."""
+
+    def status(path: str, method: str = "POST", origin: str | None = None) -> int:
+        event = from_ip(load_event("submit_valid_json"), "198.51.100.77")
+        event["path"] = path
+        event["httpMethod"] = method
+        if origin is not None:
+            set_header(event, "Origin", origin)
+        return int(invoke(event)["statusCode"])
+
+    statuses = {
+        "trailing slash": status("/consultations/"),
+        "two trailing slashes": status("/consultations//"),
+        "upper case": status("/Consultations"),
+        "below": status("/consultations/x"),
+        "double leading slash": status("//consultations"),
+        "stage prefix": status("/prod/consultations"),
+        "root": status("/"),
+        "lower-case method": status("/consultations", "post"),
+        "options below": status("/consultations/x", "OPTIONS"),
+        "put": status("/consultations", "PUT"),
+        "refused origin, unknown path": status("/elsewhere", "GET", "https://evil.example"),
+    }
+    assert statuses == {
+        "trailing slash": 201,
+        "two trailing slashes": 201,  # the same lead again: replayed
+        "upper case": 404,
+        "below": 404,
+        "double leading slash": 404,
+        "stage prefix": 404,
+        "root": 404,
+        "lower-case method": 201,
+        "options below": 404,
+        "put": 404,
+        "refused origin, unknown path": 403,
+    }
+    assert len(leads_in(table_items())) == 1
+    event = load_event("submit_valid_json")
+    event["path"] = "/elsewhere"
+    not_found = invoke(event)
+    assert response_json(not_found) == {"message": "There is nothing here.", "errors": {}}
+    assert response_header(not_found, "Content-Type") == "application/json"
+    assert_policy_headers(not_found)
+
+
 # --- the bad-input classes of the issue ---------------------------------------------------------------------
 
 

@@ -14,9 +14,10 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from leads_core import keys, repository
+from leads_core import keys
 from leads_core.repository import LeadRepository, NewLead
 from leads_core.settings import Settings
+from leads_core.store import submit as submit_store
 from leads_core.submission.model import digest_of, parse_submission
 
 from benchmarks.cold_start import lambda_like_environment
@@ -109,7 +110,7 @@ def test_one_transaction_computes_each_keyed_hash_once(
         purposes[purpose] += 1
         return f"{purpose}-hash"
 
-    monkeypatch.setattr(repository, "keyed_hash", keyed_hash)
+    monkeypatch.setattr(submit_store, "keyed_hash", keyed_hash)
     settings = Settings(table_name="leads-table", locations=LOCATIONS)
     fields = parse_submission(
         {
