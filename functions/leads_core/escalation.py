@@ -37,7 +37,8 @@ from leads_core.alerts import (
     format_created,
     location_label,
 )
-from leads_core.gsm7 import SMS_SAFE, clean_line, sms_budget, to_ascii_line, to_sms_text
+from leads_core.alerts import console_link as alert_console_link
+from leads_core.gsm7 import clean_line, sms_budget, to_ascii_line, to_sms_text
 from leads_core.hours import SlaPolicy, parse_iso
 
 LEVELS: tuple[int, ...] = (1, 2)
@@ -70,9 +71,9 @@ def job_id(lead_id: str, level: int) -> str:
 
 
 def console_link(settings: object, lead_id: str) -> str:
-    """``CONSOLE_URL#<id>`` (the shared deep-link form), or ``""`` when no console URL is configured."""
+    """``CONSOLE_URL#<id>`` (``alerts.console_link``), or ``""`` when no console URL is configured."""
     base = getattr(settings, "console_url", "")
-    return f"{base}#{lead_id}" if isinstance(base, str) and base else ""
+    return alert_console_link(base, lead_id) if isinstance(base, str) and base else ""
 
 
 @dataclass(frozen=True)
@@ -111,29 +112,35 @@ def render_subject(facts: EscalationFacts, clinic_name: str) -> str:
     return base
 
 
+# The shortest heads (no longer than the new-lead alert's shortest, so the link always fits: the settings
+# check of CONSOLE_URL, ``alerts.console_link_problem``, guarantees that layout).
+SMS_FLOOR_HEADS = {1: "Overdue", 2: "Overdue 2x"}
+
+
 def render_sms(facts: EscalationFacts, link: str, budget: int) -> str:
-    """One segment: the head, the reference, then service and location while they fit, then the link."""
+    """One segment: the head and reference, then service and location while they fit; the link always
+    (when there is one), the richer parts give way to it first."""
     if facts.level >= 2:
         head = f"ESCALATION: {'URGENT ' if facts.urgent else ''}Ref {facts.lead_id} unanswered at 2x SLA"
     else:
         head = f"{'URGENT - ' if facts.urgent else ''}Not answered yet: Ref {facts.lead_id}"
     what = [SERVICE_LABELS.get(facts.service, "Other"), location_label(facts.location)]
     sla = f"SLA {_minutes(facts.sla_minutes)} min"
-    safe_link = link if link and all(c in SMS_SAFE for c in link) else ""
-    candidates = []
-    for with_link in (True, False):
-        tail = f" {safe_link}" if with_link and safe_link else ""
-        candidates += [
-            f"{head} ({', '.join(what)}), {sla}.{tail}",
-            f"{head} ({what[1]}), {sla}.{tail}",
-            f"{head}, {sla}.{tail}",
-            f"{head}.{tail}",
-        ]
+    tail = f" {link}" if link else ""
+    floor = SMS_FLOOR_HEADS[min(facts.level, 2)]
+    candidates = [
+        f"{head} ({', '.join(what)}), {sla}.{tail}",
+        f"{head} ({what[1]}), {sla}.{tail}",
+        f"{head}, {sla}.{tail}",
+        f"{head}.{tail}",
+        f"{'URGENT ' if facts.urgent else ''}{floor}: Ref {facts.lead_id}.{tail}",
+        f"{floor}.{tail}",
+    ]
     for candidate in candidates:
         text = to_sms_text(candidate)
         if len(text) <= budget:
             return text
-    return to_sms_text(head)[:budget]
+    return to_sms_text(candidates[-1])[:budget]  # only with a CONSOLE_URL the settings would have refused
 
 
 def render_email(lead: Mapping[str, Any], facts: EscalationFacts, link: str, clinic_name: str) -> str:
