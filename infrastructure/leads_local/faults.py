@@ -18,6 +18,7 @@ import random
 import re
 import threading
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,6 +120,18 @@ class FaultInjector:
 
     def rule_for(self, service: str, operation: str) -> FaultRule | None:
         return self._by_operation.get((service, operation)) or self._by_operation.get((service, "*"))
+
+    def record(self, counts: Mapping[str, int]) -> None:
+        """Add injections counted elsewhere (a worker process's injector) to this one's counts."""
+        with self._lock:
+            self.injected.update(counts)
+
+    def take_injected(self) -> dict[str, int]:
+        """The injections counted since the last call (and forget them)."""
+        with self._lock:
+            counts = dict(self.injected)
+            self.injected.clear()
+        return counts
 
     def install(self, session: Any) -> None:
         """Hook every API call made by clients that ``session`` (a boto3 Session) creates from now on."""

@@ -19,7 +19,10 @@ Semantics implemented (AWS Lambda developer guide, DynamoDB event source mapping
   moves on.
 * The shard is blocked while a batch is retried (records stay in order), with a short growing delay.
 
-Not emulated: function timeouts, concurrency across shards (one thread reads every shard), tumbling windows.
+The local stack hands the mapping a worker pool of the alert function (``leads_local.workers``) as its
+handler: an invocation that overruns the function's timeout is a function error, as on Lambda. Not emulated:
+concurrency across shards (one thread reads every shard in turn; moto's table streams have one), tumbling
+windows.
 """
 
 from __future__ import annotations
@@ -289,6 +292,10 @@ class StreamPoller:
         self._thread: threading.Thread | None = None
         self._handler_warned = False
         self._handler_retry_at = 0.0
+
+    @property
+    def shard_count(self) -> int:
+        return len(self._shards)
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     def start(self) -> None:
