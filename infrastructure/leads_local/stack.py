@@ -245,6 +245,7 @@ class LocalStack:
         self.settings: dict[str, str] = {}
         self._env = _Environment()
         self._worker_env: dict[str, str] = {}
+        self._function_env: dict[str, dict[str, str | None]] = {}  # per function: update_function_environment
         self._aws: AwsEmulator | None = None
         self._http: LocalHTTPServer | None = None
         self._http_thread: threading.Thread | None = None
@@ -290,27 +291,39 @@ class LocalStack:
             )
             pools[logical_id] = FunctionPool(
                 spec,
-                environment=lambda: self._worker_env,
+                environment=self._environment_of(logical_id),
                 faults=self.faults,
                 faults_seed=faults_seed,
                 preload=preload,
             )
         return pools
 
-    def update_function_environment(self, changes: Mapping[str, str | None]) -> None:
-        """Set (or, with ``None``, remove) environment variables of every function, as a configuration
-        update does on AWS: the next invocations run in new workers that have them."""
-        for name, value in changes.items():
-            if value is None:
-                self._worker_env.pop(name, None)
-            else:
-                self._worker_env[name] = value
-        self.replace_workers()
+    def _environment_of(self, logical_id: str) -> Callable[[], dict[str, str]]:
+        def environment() -> dict[str, str]:
+            env = dict(self._worker_env)
+            for name, value in self._function_env.get(logical_id, {}).items():
+                if value is None:
+                    env.pop(name, None)
+                else:
+                    env[name] = value
+            return env
 
-    def replace_workers(self) -> None:
-        """Every function's next invocation runs in a new worker (a container that saw nothing before)."""
-        for pool in self.pools.values():
-            pool.replace_workers()
+        return environment
+
+    def update_function_environment(
+        self, changes: Mapping[str, str | None], functions: Sequence[str] | None = None
+    ) -> None:
+        """Set (``None``: remove) environment variables of ``functions`` (logical ids; default all), as a
+        configuration update does on AWS: their next invocations run in new workers that have them."""
+        for logical_id in functions or list(self.pools):
+            self._function_env.setdefault(logical_id, {}).update(changes)
+        self.replace_workers(functions)
+
+    def replace_workers(self, functions: Sequence[str] | None = None) -> None:
+        """The next invocation of each function (default all) runs in a new worker, a container that saw
+        nothing before."""
+        for logical_id in functions or list(self.pools):
+            self.pools[logical_id].replace_workers()
 
     def process_ids(self) -> dict[str, list[int]]:
         """The pids of the stack's child processes: ``aws`` and each function's workers."""
@@ -452,6 +465,11 @@ class LocalStack:
     def stop(self) -> None:
         """Stop the timers, the poller, the inbox, the HTTP server, the workers and the AWS emulation (its
         data is gone); restore the environment."""
+        for invoker in (self._scheduler, self._mapping):
+            if invoker is not None:
+                invoker.stop_event.set()  # no new invocations from here on
+        for pool in self.pools.values():
+            pool.stop()  # an invocation still running fails: the stack's data goes with it
         if self._scheduler is not None:
             self._scheduler.stop()
             self._scheduler = None
@@ -468,8 +486,6 @@ class LocalStack:
                 self._http_thread = None
             self._http.server_close()
             self._http = None
-        for pool in self.pools.values():
-            pool.stop()
         if self._aws is not None:
             self._aws.stop()
             self._aws = None

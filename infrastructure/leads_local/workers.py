@@ -134,6 +134,7 @@ class _State:
     idle: list[Worker] = field(default_factory=list)
     busy: set[Worker] = field(default_factory=set)
     starting: int = 0
+    launched: set[Worker] = field(default_factory=set)  # started, not ready yet
     init_failures: int = 0
     init_error: str = ""
     generation: int = 0
@@ -262,14 +263,21 @@ class FunctionPool:
         error: str | None
         try:
             worker = Worker(self.spec, self.environment(), init, self._state.generation)
-            error = worker.wait_ready(self.start_timeout)
+            with self._cond:
+                self._state.launched.add(worker)
+                stopped = self._state.stopped
+            error = "the stack is stopping" if stopped else worker.wait_ready(self.start_timeout)
         except (OSError, processes.ChildExited) as exc:
             error = f"{self.spec.module}: could not start a worker ({type(exc).__name__})"
-        retire = None
+        retire: Worker | None = None
         with self._cond:
             state = self._state
             state.starting -= 1
             self.stats.cold_starts += 1
+            if worker is not None:
+                state.launched.discard(worker)
+                if error is not None:
+                    retire = worker  # its process has ended already, unless the stack is stopping
             if error is not None:
                 self.stats.init_errors += 1
                 state.init_failures += 1
@@ -282,7 +290,7 @@ class FunctionPool:
                     self.loaded = True
             self._cond.notify_all()
         if retire is not None:
-            retire.stop()
+            retire.child.kill()
 
     def _release(self, worker: Worker, *, healthy: bool) -> None:
         retire = None
@@ -309,11 +317,11 @@ class FunctionPool:
         """End every worker (a busy one at once); later invocations fail with ``HandlerUnavailable``."""
         with self._cond:
             self._state.stopped = True
-            idle, busy = self._state.idle, list(self._state.busy)
+            idle, busy = self._state.idle, [*self._state.busy, *self._state.launched]
             self._state.idle = []
             self._cond.notify_all()
         for worker in busy:
-            worker.child.kill()  # its invocation fails; releasing it then ends nothing more
+            worker.child.kill()  # its invocation (or init) fails; releasing it then ends nothing more
         for worker in idle:
             worker.stop()
 
