@@ -190,6 +190,8 @@ class EventSourceMapping:
             response = handler(event, context)
         except Exception as exc:
             self.stats.function_errors += 1
+            if self.stop_event.is_set():  # the stack is stopping: its workers were ended
+                return _Attempt(attempt.records, attempt.failures, invocations, True, context.aws_request_id)
             self.log(
                 f"alert function error: {type(exc).__name__} on a batch of {len(attempt.records)} "
                 f"(request {context.aws_request_id}); retrying as Lambda would"
