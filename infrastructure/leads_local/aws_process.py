@@ -6,6 +6,11 @@ installs ``leads_local.moto_patches``, serves moto's WSGI application with werkz
 control connection, and serves until the parent closes that connection or is gone
 (``leads_local.processes``). Everything it holds is in its memory: it is gone when the stack stops.
 
+DynamoDB and DynamoDB Streams requests are served one at a time: the functions' workers call concurrently,
+moto's DynamoDB is not thread-safe, and a conditional write must see every write before it, as DynamoDB
+guarantees (two workers storing the same submission at once must store it once). The other services' requests
+run side by side.
+
 Two internal routes, for the stack's own readers only, beside moto's routes:
 
 * ``GET /_local/published?topic=ARN&message=ID``: the whole document the topic accepted for that message
@@ -31,6 +36,7 @@ from leads_local.template import LOCAL_ACCOUNT_ID, LOCAL_REGION
 
 HOST = "127.0.0.1"
 LOCAL_ROUTES = "/_local/"
+SERIALISED_TARGETS = ("DynamoDB_", "DynamoDBStreams_")  # X-Amz-Target prefixes of DynamoDB's JSON APIs
 START_TIMEOUT_SECONDS = 90.0
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
@@ -75,9 +81,13 @@ def _local_route(environ: Mapping[str, Any]) -> tuple[str, bytes]:
 
 
 def with_local_routes(app: WsgiApp) -> WsgiApp:
-    """moto's application with the ``/_local/`` routes in front of it."""
+    """moto's application with the ``/_local/`` routes in front of it, DynamoDB requests one at a time."""
+    dynamodb = threading.Lock()
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith(SERIALISED_TARGETS):
+            with dynamodb:
+                return list(app(environ, start_response))
         if not str(environ.get("PATH_INFO", "")).startswith(LOCAL_ROUTES):
             return app(environ, start_response)
         status, body = _local_route(environ)
