@@ -3,14 +3,14 @@
 Spec: a comma list of ``service:Operation=rate`` (rate 0..1, ``*`` for any operation of the service), e.g.
 ``dynamodb:PutItem=0.3,sns:*=0.5``. An exact operation wins over ``*`` for the same service.
 
-How: a ``before-call`` handler on the *handlers'* boto3 session (installed with
-``leads_core.aws.use_session``). botocore treats a non-None ``before-call`` return value as
+How: a ``before-call`` handler on the *handlers'* boto3 session (installed with ``leads_core.aws.use_session``
+in each worker process, ``leads_local.container``; the stack's injector holds the rules the workers take with
+each invocation and adds up what they injected). botocore treats a non-None ``before-call`` return value as
 ``(http_response, parsed_response)`` and skips the network, exactly like ``botocore.stub.Stubber``; a status
 >= 300 then raises the modelled ``ClientError`` subclass (``ProvisionedThroughputExceededException``,
 ``ThrottledException``, ...). botocore's retry handler runs inside the endpoint send, which this
 short-circuits, so an injected fault is NOT retried by botocore: the handler's call fails at exactly the
-configured rate. The stream poller and the alert inbox use their own sessions and are never faulted.
-"""
+configured rate. The stream poller and the alert inbox use their own sessions and are never faulted."""
 
 from __future__ import annotations
 
