@@ -20,7 +20,7 @@ Semantics implemented (AWS Lambda developer guide, DynamoDB event source mapping
 * The shard is blocked while a batch is retried (records stay in order), with a short growing delay.
 
 The local stack hands the mapping a worker pool of the alert function (``leads_local.workers``) as its
-handler: an invocation that overruns the function's timeout is a function error, as on Lambda. Not emulated:
+handler: a hung worker (no answer well past the function's timeout) is a function error. Not emulated:
 concurrency across shards (one thread reads every shard in turn; moto's table streams have one), tumbling
 windows.
 """

@@ -565,7 +565,7 @@ class LocalStack:
             timeout_seconds=pool.spec.timeout_seconds,
         )
         try:
-            result = pool.invoke(event, context)
+            result = pool.invoke(event, context, overrun_fails=True)
         except HandlerUnavailable as exc:
             self.log(f"{label} function unavailable: {exc} (request {request_id})")
             return _gateway_error(502, "Internal server error", request_id)

@@ -7,8 +7,10 @@ the scheduled functions never wait for each other. Like Lambda:
 * a worker imports the handler once and then answers one invocation at a time (a warm container);
 * concurrent invocations run in concurrent workers, up to the pool's ``max_workers``; a new worker is
   started only when every worker is busy (a cold start), and an idle worker is reused, most recent first;
-* an invocation that overruns the function's timeout fails and its worker is ended and replaced; a worker
-  whose process died fails its invocation and is replaced the same way;
+* an invocation that returns after the function's timeout fails where the caller asks for it
+  (``overrun_fails``: API Gateway's 502 for the submit function, as the local stack always answered); a worker
+  that does not answer at all within the timeout plus ``hung_grace_seconds`` is hung: its invocation fails and
+  it is ended and replaced, as is a worker whose process died;
 * a failed init (the handler's module does not import) fails the invocation that waited for it, and the next
   invocation tries a new worker.
 
@@ -32,7 +34,9 @@ from leads_local.faults import FaultInjector
 from leads_local.poller import HandlerUnavailable
 
 START_TIMEOUT_SECONDS = 90.0  # a cold start on a busy two-core machine; Lambda's own init limit is 10 s
-TIMEOUT_GRACE_SECONDS = 0.5  # how much later than its timeout a silent worker is ended
+# How long past its timeout a silent worker is taken for hung, ended and replaced. Generous: moto on a busy
+# machine is many times slower than AWS, and the handlers keep to their own time budget.
+HUNG_GRACE_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -112,11 +116,11 @@ class Worker:
         self.child.kill()
         return str(message.get("init_error") or f"{self.spec.module}: unexpected answer during init")
 
-    def invoke(self, message: Mapping[str, Any]) -> dict[str, Any]:
-        """Send one invocation and wait for its answer, at most the timeout (``FunctionTimeout``)."""
+    def invoke(self, message: Mapping[str, Any], hung_grace_seconds: float) -> dict[str, Any]:
+        """Send one invocation and wait for its answer (``FunctionTimeout`` when the worker is hung)."""
         try:
             self.child.send(message)
-            reply = self.child.receive(self.spec.timeout_seconds + TIMEOUT_GRACE_SECONDS)
+            reply = self.child.receive(self.spec.timeout_seconds + hung_grace_seconds)
         except processes.ChildExited:
             self.child.kill()
             raise FunctionCrashed("") from None
@@ -156,6 +160,7 @@ class FunctionPool:
         faults_seed: int | None = None,
         preload: Sequence[str] = (),
         start_timeout: float = START_TIMEOUT_SECONDS,
+        hung_grace_seconds: float = HUNG_GRACE_SECONDS,
     ) -> None:
         self.spec = spec
         self.max_workers = max(1, spec.max_workers)
@@ -164,6 +169,7 @@ class FunctionPool:
         self.faults_seed = faults_seed
         self.preload = tuple(preload)
         self.start_timeout = start_timeout
+        self.hung_grace_seconds = hung_grace_seconds
         self.stats = PoolStats()
         self.loaded = False  # a worker has loaded the handler at least once
         self._state = _State()
@@ -176,8 +182,9 @@ class FunctionPool:
         self._release(worker, healthy=True)
         return self.invoke
 
-    def invoke(self, event: dict[str, Any], context: Any) -> Any:
-        """Run one invocation in a free worker; the handler's result, or ``FunctionError`` and subclasses."""
+    def invoke(self, event: dict[str, Any], context: Any, *, overrun_fails: bool = False) -> Any:
+        """Run one invocation in a free worker; the handler's result, or ``FunctionError`` and subclasses
+        (``FunctionTimeout`` also for a result that came after the timeout, with ``overrun_fails``)."""
         worker = self._acquire()
         # Lambda's clock starts when a container runs the invocation, not while it waits for one.
         start = getattr(context, "start_clock", None)
@@ -194,18 +201,18 @@ class FunctionPool:
             "faults": rule_triples(self.faults.rules),
         }
         try:
-            reply = worker.invoke(message)
+            reply = worker.invoke(message, self.hung_grace_seconds)
         except FunctionError as exc:
             self._count(timeouts=isinstance(exc, FunctionTimeout), crashes=isinstance(exc, FunctionCrashed))
             self._release(worker, healthy=False)
             raise
         overran = bool(reply.get("overran"))
         self._count(timeouts=overran)
-        self._release(worker, healthy=not overran)  # Lambda ends an environment whose invocation timed out
+        self._release(worker, healthy=True)
         self.faults.record(reply.get("injected") or {})
         if "error" in reply:
             raise remote_error(str(reply["error"]), str(reply.get("frames") or ""))
-        if overran:
+        if overran and overrun_fails:
             raise FunctionTimeout("")
         return reply.get("result")
 

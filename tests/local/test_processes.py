@@ -204,7 +204,10 @@ def test_killing_the_stack_leaves_no_process_behind() -> None:
 
 
 def _pool(
-    module: str = "tests.local.sleepy_function", max_workers: int = 3, timeout: float = 1.0
+    module: str = "tests.local.sleepy_function",
+    max_workers: int = 3,
+    timeout: float = 1.0,
+    grace: float = 30.0,
 ) -> FunctionPool:
     spec = FunctionSpec(
         "Sleepy",
@@ -215,7 +218,10 @@ def _pool(
         max_workers=max_workers,
     )
     return FunctionPool(
-        spec, environment=lambda: {**os.environ, "MARK": "from the stack"}, faults=FaultInjector(())
+        spec,
+        environment=lambda: {**os.environ, "MARK": "from the stack"},
+        faults=FaultInjector(()),
+        hung_grace_seconds=grace,
     )
 
 
@@ -248,15 +254,19 @@ def test_a_pool_runs_concurrent_invocations_in_concurrent_warm_workers(tmp_path:
     assert _wait_gone(pids, timeout=5) == []
 
 
-def test_an_invocation_that_overruns_its_timeout_fails_and_its_worker_is_replaced() -> None:
-    pool = _pool(max_workers=1)
+def test_an_overrun_fails_where_asked_and_a_hung_worker_is_replaced() -> None:
+    pool = _pool(max_workers=1, grace=1.5)
     try:
         warm = pool.invoke({}, LambdaContext("x"))["pid"]
-        with pytest.raises(FunctionTimeout):
-            pool.invoke({"sleep": 5}, LambdaContext("x"))
+        with pytest.raises(FunctionTimeout):  # returned after its 1 s timeout: API Gateway's 502
+            pool.invoke({"sleep": 1.3}, LambdaContext("x"), overrun_fails=True)
+        assert pool.invoke({"sleep": 1.3}, LambdaContext("x"))["remaining_ms"] == 0  # the stream's view
+        assert pool.invoke({}, LambdaContext("x"))["pid"] == warm
+        with pytest.raises(FunctionTimeout):  # no answer within timeout + grace: hung
+            pool.invoke({"sleep": 10}, LambdaContext("x"))
         assert _wait_gone([warm], timeout=5) == []
         assert pool.invoke({}, LambdaContext("x"))["pid"] != warm  # a new worker
-        assert pool.health()["timeouts"] == 1
+        assert pool.health()["timeouts"] == 3
     finally:
         pool.stop()
 
