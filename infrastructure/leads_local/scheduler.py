@@ -119,7 +119,11 @@ class Scheduler:
         for job in self.jobs:
             if self.stop_event.is_set():
                 return
-            job.run_once(self.log)
+            job.run_once(self._log)
+
+    def _log(self, line: str) -> None:
+        if not self.stop_event.is_set():  # a run cut short by the stack stopping is not a failure
+            self.log(line)
 
     def _run(self) -> None:
         periods = {id(job): self.period(job) for job in self.jobs}
