@@ -98,6 +98,7 @@ def _store_lead_in_this_process(local: LocalStack) -> str:
 @needs_handlers
 def test_functions_run_in_their_own_processes_and_stop_with_the_stack(local: LocalStack) -> None:
     assert _post(local, _lead())[0] == 201
+    assert call(f"{local.base_url}/staff/config.json").status == 200  # the staff function's worker
     local.run_scheduled_functions()
     pids = local.process_ids()
     assert len(pids["aws"]) == 1
