@@ -19,6 +19,21 @@ const STATUS_LABELS = {
   closed: "Closed",
   spam: "Spam",
 };
+// Readable names for the contract's codes (section 2.1); an unknown code is shown as it is.
+const VALUE_LABELS = {
+  service: {
+    depression: "Depression",
+    anxiety: "Anxiety",
+    ptsd: "PTSD",
+    bipolar: "Bipolar disorder",
+    ocd: "OCD",
+    chronic_pain: "Chronic pain",
+    other: "Other",
+  },
+  preferred_contact: { phone: "Phone call", email: "Email", text: "Text message" },
+  best_time: { morning: "Morning", afternoon: "Afternoon", evening: "Evening", any: "Any time" },
+  referral_type: { self: "Self", provider: "Provider referral" },
+};
 const PAGE_SIZE = 25;
 const TICK_MS = 1000;
 const SLA_REFRESH_MS = 15000;
@@ -74,7 +89,24 @@ const HANDLING_FIELDS = [
   ["first_answered_at", "First answered"],
   ["first_answered_by", "First answered by"],
 ];
-const NOT_SHOWN = new Set(["history", "urgent", "urgent_reasons", "review_flags", "spam_reasons", "sla_due_at"]);
+// Shown elsewhere (flags, history) or bookkeeping of the alert path and retention.
+const NOT_SHOWN = new Set([
+  "history",
+  "urgent",
+  "urgent_reasons",
+  "review_flags",
+  "spam_reasons",
+  "sla_due_at",
+  "alerted_at",
+  "alert_message_id",
+  "expires_at",
+  "submission_id",
+  "inbox",
+  "channel",
+  "status_changed_at",
+  "status_changed_by",
+  "status_note",
+]);
 const TIME_FIELDS = new Set(["created_at", "consent_privacy_at", "consent_sms_at", "first_answered_at"]);
 
 const state = {
@@ -187,6 +219,11 @@ function slaState(lead) {
     return { overdue: false, text: "Due in " + minutesText(left) };
   }
   return { overdue: true, text: "Overdue by " + minutesText(left) };
+}
+
+function codeLabel(field, value) {
+  const labels = VALUE_LABELS[field] || {};
+  return Object.prototype.hasOwnProperty.call(labels, value) ? labels[value] : String(value);
 }
 
 function label(value) {
@@ -303,6 +340,14 @@ function storeTokens(result) {
     email: String(claims.email || claims["cognito:username"] || ""),
     groups: groupsOf(claims),
   };
+}
+
+/** A staff username as people read it: "you" for the signed-in person. */
+function actorNode(username) {
+  if (state.user && username && username === state.user.username) {
+    return h("span", "actor-self", "you (" + state.user.email + ")");
+  }
+  return isolated(username || "unknown");
 }
 
 function isAdmin() {
@@ -712,7 +757,11 @@ function leadItem(lead) {
   }
   top.append(badges);
   link.append(top);
-  const meta = [label(lead.service || ""), lead.location, lead.referral_type === "provider" ? "Provider referral" : ""]
+  const meta = [
+    lead.service ? codeLabel("service", lead.service) : "",
+    lead.location,
+    lead.referral_type === "provider" ? "Provider referral" : "",
+  ]
     .filter(Boolean)
     .join(" · ");
   const line = h("span", "lead-meta");
@@ -723,7 +772,7 @@ function leadItem(lead) {
   link.append(sla);
   const ref = h("span", "lead-ref", "Ref " + id);
   if (lead.assigned_to) {
-    ref.append(document.createTextNode(" · Assigned to "), isolated(lead.assigned_to));
+    ref.append(document.createTextNode(" · Assigned to "), actorNode(lead.assigned_to));
   }
   link.append(ref);
   item.append(link);
@@ -776,8 +825,11 @@ function valueText(name, value) {
   if (TIME_FIELDS.has(name)) {
     return formatTime(value);
   }
-  if (name === "status" || name === "service" || name === "preferred_contact" || name === "best_time") {
+  if (name === "status") {
     return label(value);
+  }
+  if (VALUE_LABELS[name]) {
+    return codeLabel(name, value);
   }
   if (Array.isArray(value)) {
     return value.map(String).join(", ");
@@ -808,7 +860,9 @@ function detailRow(list, name, title, value) {
   const term = h("dt", "", title);
   const description = h("dd", name === "message" ? "detail-message" : "");
   const link = contactLink(name, value);
-  if (link) {
+  if (name === "assigned_to" || name === "first_answered_by") {
+    description.append(actorNode(value));
+  } else if (link) {
     description.append(link);
   } else if (TIME_FIELDS.has(name)) {
     description.append(timeElement(value));
@@ -866,7 +920,7 @@ function renderHistory(history) {
   entries.forEach((entry) => {
     const item = h("li", "history-entry");
     const head = h("p", "history-head");
-    head.append(timeElement(entry.at), document.createTextNode(" · "), isolated(entry.actor || "unknown"));
+    head.append(timeElement(entry.at), document.createTextNode(" · "), actorNode(entry.actor));
     item.append(head);
     item.append(h("p", "history-what", historyText(entry)));
     if (entry.note) {
