@@ -5,11 +5,14 @@ One DynamoDB table (docs/architecture.md, "Table"):
 | item         | pk                    | sk              | notes                                        |
 |--------------|-----------------------|-----------------|----------------------------------------------|
 | lead         | ``LEAD#<id>``         | ``LEAD``        | ``entity="lead"``, GSIs ByStatus/ByEmail/ByPhone |
+| history      | ``LEAD#<id>``         | ``HIST#<ts>#<u>``| at, actor, action, status, note (per change) |
 | idempotency  | ``IDEM#<key>``        | ``IDEM``        | keyed retries; TTL 24 h                      |
 | dedupe       | ``IDEMC#<hmac>``      | ``IDEM``        | key-less identical submissions; TTL 10 min   |
 | rate counter | ``RATE#<hmac(ip)>``   | ``<YYYYMMDDHH>``| ``hits``; TTL 2 h                            |
 | audit entry  | ``AUDIT#<YYYY-MM>``   | ``<ts>#<uuid>`` | who/what/when/count, never visitor data      |
 | storm window | ``STORM#<start>``     | ``STORM``       | sent/held lead id sets; TTL 2 d (``storm``)  |
+
+Non-spam leads also carry ``inbox="lead"``, the partition of the GSI ``Inbox`` (the staff list, newest first).
 """
 
 from __future__ import annotations
@@ -27,6 +30,11 @@ ENTITY_LEAD = "lead"
 INDEX_BY_STATUS = "ByStatus"  # status (S) + created_at (S), projection ALL
 INDEX_BY_EMAIL = "ByEmail"  # email_hash (S) + created_at (S), keys only
 INDEX_BY_PHONE = "ByPhone"  # phone_hash (S) + created_at (S), keys only
+INDEX_INBOX = "Inbox"  # inbox (S) + created_at (S), projection ALL: every non-spam lead, newest first
+INBOX_VALUE = "lead"  # the ``inbox`` attribute of every non-spam lead
+
+HISTORY_PREFIX = "HIST#"
+ENTITY_HISTORY = "history"
 
 # Keys of the lead item's ``attribution`` map, in the order staff see them (form fields of the same names).
 ATTRIBUTION_FIELDS: tuple[str, ...] = (
@@ -57,6 +65,15 @@ def new_lead_id() -> str:
 
 def lead_key(lead_id: str) -> dict[str, dict[str, str]]:
     return {PK: {"S": f"LEAD#{lead_id}"}, SK: {"S": LEAD_SK}}
+
+
+def lead_partition(lead_id: str) -> str:
+    return f"LEAD#{lead_id}"
+
+
+def history_sort_key(at: str, unique: str) -> str:
+    """``HIST#<iso ts>#<uuid>``: history items sort oldest first within the lead's partition."""
+    return f"{HISTORY_PREFIX}{at}#{unique}"
 
 
 def idempotency_key(key: str) -> dict[str, dict[str, str]]:

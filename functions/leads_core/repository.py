@@ -245,6 +245,8 @@ class LeadRepository:
             **_field_attributes(lead.fields, created_at),
             **_reason_attributes(lead),
         }
+        if lead.status != "spam":  # the staff inbox (GSI Inbox) lists every non-spam lead
+            item["inbox"] = _string(keys.INBOX_VALUE)
         if lead.submission_id:
             item["submission_id"] = _string(lead.submission_id)
         else:  # erasure deletes the key-less dedupe record through this

@@ -5,18 +5,14 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import IO, Any
 
+from leads_core.manage import csv_cell
 from leads_ops.admin import EXPORT_COLUMNS
 from rich.console import Console
 from rich.table import Table
-
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection); E.164 numbers are fine.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 LIST_COLUMNS: tuple[tuple[str, str], ...] = (
     ("created_at", "Created (UTC)"),
@@ -136,20 +132,6 @@ def display_value(value: Any) -> str:
     if isinstance(value, Mapping):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
-
-
-def csv_cell(value: Any) -> str:
-    """One CSV cell: empty for missing, ``true``/``false``, lists joined with ``;``, formulas neutralised."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list | tuple):
-        value = ";".join(str(v) for v in value)
-    text = str(value)
-    if text.startswith(_FORMULA_START) and not _E164.match(text):
-        return "'" + text
-    return text
 
 
 class RowWriter:

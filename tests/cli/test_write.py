@@ -221,13 +221,13 @@ def test_audit_trail_records_who_what_when_and_no_visitor_data(
     entries = leads.json("audit")["entries"]
     stored = audit_items(table_items())
 
-    assert {entry["action"] for entry in entries} == {"set_status", "export", "erase", "alert_test"}
+    assert {entry["action"] for entry in entries} == {"status", "export", "erase", "alert_test"}
     assert len(stored) == len(entries) == 4
     by_action = {entry["action"]: entry for entry in entries}
     assert all(entry["actor"] == MOTO_CALLER_ARN for entry in entries)
     assert all(entry["at"].endswith("Z") for entry in entries)
-    assert by_action["set_status"]["target"] == f"lead:{first}"
-    assert by_action["set_status"]["details"] == {
+    assert by_action["status"]["target"] == f"lead:{first}"
+    assert by_action["status"]["details"] == {
         "from_status": "new",
         "to_status": "contacted",
         "has_note": True,
@@ -253,5 +253,5 @@ def test_audit_human_output(leads: Cli, submit: Submitter) -> None:
     result = leads("audit")
 
     assert result.exit_code == 0
-    assert "set_status" in result.stdout
+    assert "status" in result.stdout
     assert f"lead:{lead_id}" in result.stdout

@@ -197,5 +197,5 @@ def test_sam_build_packages_each_function_with_its_own_handler_package_only() ->
     assert packages == handlers
     [rule] = [line for line in makefile.splitlines() if line.startswith("build-") and ":=" not in line]
     assert set(rule.split(":")[0].split()) == {f"build-{name}" for name in handlers}
-    [copy] = [line for line in makefile.splitlines() if line.strip().startswith("cp -R")]
+    [copy] = [line.split("&&")[-1] for line in makefile.splitlines() if "cp -R" in line]
     assert copy.split()[2:4] == ["leads_core", "$(FUNCTION_PACKAGE)"]

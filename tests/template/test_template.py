@@ -197,7 +197,7 @@ def test_table_topics_queue_secret_and_logs_use_the_stack_key(dev: Template) -> 
     assert props(dev, "LeadsTable")["SSESpecification"]["SSEEnabled"] is True
     assert props(dev, "LeadsTable")["SSESpecification"]["SSEType"] == "KMS"
     keys = encrypted_resources(dev)
-    assert len(keys) == 10  # table, 2 topics, queue, secret, 5 log groups
+    assert len(keys) == 11  # table, 2 topics, queue, secret, 6 log groups
     assert {name: key for name, key in keys.items() if key != DATA_KEY_ARN} == {}
 
 
@@ -220,6 +220,7 @@ def test_key_rotates_and_its_policy_names_only_the_expected_principals(dev: Temp
         json.dumps({"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}),
         json.dumps({"Fn::GetAtt": ["SubmitConsultationRole", "Arn"]}),
         json.dumps({"Fn::GetAtt": ["SendAlertsRole", "Arn"]}),
+        json.dumps({"Fn::GetAtt": ["StaffApiRole", "Arn"]}),
         json.dumps("cloudwatch.amazonaws.com"),
         json.dumps({"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}),
     }
@@ -453,6 +454,7 @@ def test_every_log_group_has_the_configured_retention(dev: Template) -> None:
         "ApiAccessLogGroup",
         "CheckSubscriptionsLogGroup",
         "ReplayAlertsLogGroup",
+        "StaffApiLogGroup",
     }
     assert {g["Properties"]["RetentionInDays"] for g in groups.values()} == {30}
     for function_id, group in (
