@@ -65,6 +65,9 @@ def banner(stack: LocalStack) -> list[str]:
         f"demo page:   {stack.base_url}/",
         f"staff inbox: {stack.base_url}/_local/inbox   (JSON: {stack.base_url}/_local/alerts)",
     ]
+    staff_line = stack.staff_console_line()
+    if staff_line:
+        lines.append(staff_line)
     if stack.faults.rules:
         lines.append("LOCAL_FAULTS: " + ", ".join(str(rule) for rule in stack.faults.rules))
     lines.append(f"ready: {stack.base_url}")

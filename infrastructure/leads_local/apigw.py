@@ -78,14 +78,18 @@ class HttpRequest:
     server_port: int = 0
 
 
-def build_event(
+def build_event(  # noqa: PLR0913 - the request plus what API Gateway adds to the event, named
     request: HttpRequest,
     resource: str = "/consultations",
     request_id: str | None = None,
     binary_types: Iterable[str] = (),
     now: datetime | None = None,
+    *,
+    path_parameters: Mapping[str, str] | None = None,
+    claims: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The proxy event API Gateway REST sends for ``request`` (regional endpoint, stage ``v1``)."""
+    """The proxy event API Gateway REST sends for ``request`` (regional endpoint, stage ``v1``); ``claims``
+    are a Cognito authorizer's (``requestContext.authorizer.claims``)."""
     request_id = request_id or str(uuid.uuid4())
     now = now or datetime.now(UTC)
     headers = list(request.headers)
@@ -119,7 +123,7 @@ def build_event(
         except UnicodeDecodeError:
             body, is_base64 = base64.b64encode(request.body).decode("ascii"), True
 
-    return {
+    event: dict[str, Any] = {
         "resource": resource,
         "path": request.path,
         "httpMethod": request.method,
@@ -127,7 +131,7 @@ def build_event(
         "multiValueHeaders": multi_headers or None,
         "queryStringParameters": single_query or None,
         "multiValueQueryStringParameters": multi_query or None,
-        "pathParameters": None,
+        "pathParameters": dict(path_parameters) if path_parameters else None,
         "stageVariables": None,
         "requestContext": {
             "accountId": ACCOUNT_ID,
@@ -163,6 +167,9 @@ def build_event(
         "body": body,
         "isBase64Encoded": is_base64,
     }
+    if claims is not None:
+        event["requestContext"]["authorizer"] = {"claims": dict(claims)}
+    return event
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""The local HTTP server: the demo pages from ``web/``, ``/consultations`` through the API Gateway emulation,
-and the ``/_local/*`` pages. Standard library only (``http.server``).
+"""The local HTTP server: the demo pages from ``web/``, ``/consultations`` and the rest of the template's
+REST API (``/staff/...``) through the API Gateway emulation, the console's Cognito endpoint
+(``/_local/cognito/``) and the ``/_local/*`` pages. Standard library only (``http.server``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from leads_local.apigw import HttpRequest, HttpResponse, gateway_error
+from leads_local.cognito import COGNITO_PROXY_PATH
 from leads_local.inbox import render_inbox
 
 if TYPE_CHECKING:
@@ -153,6 +155,10 @@ class LocalRequestHandler(BaseHTTPRequestHandler):
             self._send(gateway_error(413, "Request Too Long", "-"))
         elif url.path == "/consultations":
             self._send(self._consultations(url.query, body))
+        elif url.path == COGNITO_PROXY_PATH:
+            self._send(self._cognito(body))
+        elif self.server.stack.serves_api(url.path):
+            self._send(self.server.stack.invoke_api(self._request(url.path, url.query, body)))
         elif self.command in {"GET", "HEAD"}:
             self._send(self._page(url.path))
         else:
@@ -163,9 +169,12 @@ class LocalRequestHandler(BaseHTTPRequestHandler):
         if self.command not in {"POST", "OPTIONS"}:
             # What API Gateway answers for a method the API does not define.
             return gateway_error(403, "Missing Authentication Token", "-")
-        request = HttpRequest(
+        return self.server.stack.invoke_submit(self._request("/consultations", query, body))
+
+    def _request(self, path: str, query: str, body: bytes) -> HttpRequest:
+        return HttpRequest(
             method=self.command,
-            path="/consultations",
+            path=path,
             query=query,
             headers=list(self.headers.items()),
             body=body,
@@ -173,7 +182,13 @@ class LocalRequestHandler(BaseHTTPRequestHandler):
             protocol=self.request_version,
             server_port=self.server.server_address[1],
         )
-        return self.server.stack.invoke_submit(request)
+
+    def _cognito(self, body: bytes) -> HttpResponse:
+        """The console's Cognito calls, passed on to the emulation (POST only, as Cognito takes them)."""
+        if self.command != "POST":
+            return _json(405, {"message": "Method Not Allowed"})
+        reply = self.server.stack.cognito_call(list(self.headers.items()), body)
+        return HttpResponse(reply.status, reply.headers, reply.body)
 
     def _page(self, path: str) -> HttpResponse:
         """A GET: a demo page or static file from ``web/``, or one of the ``/_local/*`` pages."""

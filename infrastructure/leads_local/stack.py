@@ -30,6 +30,8 @@ from leads_local import template as cfn
 from leads_local.apigw import HttpRequest, HttpResponse, LambdaContext, binary_media_types, build_event
 from leads_local.apigw import gateway_error as _gateway_error
 from leads_local.apigw import http_response as _http_response
+from leads_local.authorizer import Unauthorized
+from leads_local.cognito import COGNITO_PROXY_PATH, LocalCognito, ProxyReply, forward_cognito_call
 from leads_local.faults import FaultInjector, parse_faults
 from leads_local.inbox import AlertInbox, DeliveredAlert, moto_published_message
 from leads_local.poller import (
@@ -39,6 +41,7 @@ from leads_local.poller import (
     StreamPoller,
     sqs_on_failure_sender,
 )
+from leads_local.routes import Router, api_routes
 from leads_local.scheduler import ScheduledJob, Scheduler
 from leads_local.server import LocalHTTPServer
 
@@ -67,6 +70,7 @@ HONOURED_SETTINGS = (
     "POWERTOOLS_LOG_LEVEL",
     "POWERTOOLS_METRICS_DISABLED",
     "POWERTOOLS_TRACE_DISABLED",
+    "STAFF_IDLE_MINUTES",
 )
 # Set by the stack from the resources it created: the environment cannot point the handlers elsewhere.
 RESOURCE_SETTINGS = (
@@ -75,6 +79,8 @@ RESOURCE_SETTINGS = (
     "HASH_KEY_SECRET_ID",
     "ALERT_FAILURES_QUEUE_URL",
     "ALERT_STREAM_ARN",
+    "USER_POOL_ID",
+    "USER_POOL_CLIENT_ID",
 )
 # Public always-pass test secrets the providers document, used when a captcha provider is chosen locally.
 CAPTCHA_TEST_SECRETS = {
@@ -157,6 +163,9 @@ def function_settings(
             "CLINIC_NAME": DEMO_CLINIC_NAME,
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_DISABLED": "true",
+            "CONSOLE_URL": f"{base}/staff/",
+            # The console signs in through the stack's same-origin Cognito endpoint (leads_local.cognito).
+            "COGNITO_ENDPOINT": f"{base}{COGNITO_PROXY_PATH}",
         }
     )
     settings.setdefault("LOCATIONS", "naperville")
@@ -288,6 +297,7 @@ class LocalStack:
         schedule_seconds: float = 10.0,
         log: Callable[[str], None] = lambda line: print(line, flush=True),
         on_alert: Callable[[DeliveredAlert], None] | None = None,
+        handlers: Mapping[str, Handler] | None = None,
     ) -> None:
         self.port = port
         self.aws_port = aws_port
@@ -316,6 +326,13 @@ class LocalStack:
         self._invoke_lock = threading.Lock()
         self._binary_types = binary_media_types()
         self._memory, self._timeout = self._function_limits()
+        # The template's API routes; their functions load lazily (``handlers``: logical id -> handler).
+        self.router = Router(api_routes())
+        self._api_handlers = {
+            route.function: LazyHandler(route.handler_module, (handlers or {}).get(route.function))
+            for route in self.router.routes
+        }
+        self.cognito: LocalCognito | None = None
 
     # -- addresses ------------------------------------------------------------------------------------------
     @property
@@ -408,8 +425,10 @@ class LocalStack:
             Attributes={"RawMessageDelivery": "false"},
         )
 
+        self.cognito = LocalCognito.started(session, self.aws_endpoint, self.prefix)
+
         self.settings = function_settings(self.port, os.environ, self.setting_overrides)
-        self.settings.update(self.resources.function_environment())
+        self.settings.update({**self.resources.function_environment(), **self.cognito.function_environment()})
         self.settings.update(endpoints)  # the check function's lists (joined from parameters in the template)
         self._create_captcha_secret(session)
         for name, value in self.settings.items():
@@ -602,6 +621,77 @@ class LocalStack:
             return _gateway_error(502, "Internal server error", request_id)
         return _http_response(result, request_id)
 
+    def serves_api(self, path: str) -> bool:
+        """Whether ``path`` is under a resource of the template's REST API (API Gateway answers for it)."""
+        return self.router.serves(path)
+
+    def invoke_api(self, request: HttpRequest) -> HttpResponse:
+        """One request through the REST API emulation: the template's route, its authorizer, its function."""
+        request_id = str(uuid.uuid4())
+        found = self.router.match(request.method, request.path)
+        if found is None:
+            return _gateway_error(403, "Missing Authentication Token", request_id)
+        claims = None
+        if found.route.authorizer is not None:
+            try:
+                if self.cognito is None:
+                    raise Unauthorized("the user pools are not created")
+                claims = self.cognito.authorize(found.route.authorizer, request.headers)
+            except Unauthorized as exc:
+                self.log(f"{found.route.authorizer}: 401 ({exc.reason}) (request {request_id})")
+                return _gateway_error(401, "Unauthorized", request_id)
+        event = build_event(
+            request,
+            resource=found.route.resource,
+            request_id=request_id,
+            binary_types=self._binary_types,
+            path_parameters=found.path_parameters,
+            claims=claims,
+        )
+        return self._invoke_http(self._api_handlers[found.route.function], found.route.function, event)
+
+    def _invoke_http(self, loader: LazyHandler, logical_id: str, event: dict[str, Any]) -> HttpResponse:
+        """Run a function for a proxy event as API Gateway's proxy integration would."""
+        request_id = str(event["requestContext"]["requestId"])
+        try:
+            handler = self._serialised(loader)()
+        except HandlerUnavailable as exc:
+            self.log(f"{logical_id} unavailable: {exc} (request {request_id})")
+            return _gateway_error(502, "Internal server error", request_id)
+        context = LambdaContext(
+            function_name=self.function_name(logical_id),
+            aws_request_id=request_id,
+            memory_limit_in_mb=self._memory,
+            timeout_seconds=self._timeout,
+        )
+        try:
+            result = handler(event, context)
+        except Exception as exc:
+            frames = "".join(traceback.format_tb(exc.__traceback__))
+            # The exception's message may quote visitor input: log its type and where it was raised only.
+            self.log(f"{logical_id} error: {type(exc).__name__} (request {request_id})\n{frames}")
+            return _gateway_error(502, "Internal server error", request_id)
+        if context.get_remaining_time_in_millis() <= 0:
+            self.log(f"{logical_id} timed out after {self._timeout:g} s (request {request_id})")
+            return _gateway_error(502, "Internal server error", request_id)
+        return _http_response(result, request_id)
+
+    def cognito_call(self, headers: list[tuple[str, str]], body: bytes) -> ProxyReply:
+        """The console's sign-in calls (``COGNITO_PROXY_PATH``), passed on to the emulation."""
+        return forward_cognito_call(self.aws_endpoint, headers, body)
+
+    def staff_console_line(self) -> str | None:
+        """``staff console: <url>  user: <email>  password: <password>`` for the demo admin (contract 4)."""
+        demo = self.cognito.demo if self.cognito is not None else None
+        if demo is None:
+            return None
+        return f"staff console: {self.base_url}/staff/  user: {demo.email}  password: {demo.password}"
+
+    def staff_outputs(self) -> dict[str, str]:
+        """The staff pool's ids and the console's address, as the template's outputs name them."""
+        outputs = self.cognito.outputs() if self.cognito is not None else {}
+        return {**outputs, "StaffConsoleUrl": f"{self.base_url}/staff/"} if outputs else {}
+
     # -- views ----------------------------------------------------------------------------------------------
     def alerts(self) -> list[DeliveredAlert]:
         return self._inbox.alerts() if self._inbox is not None else []
@@ -623,4 +713,5 @@ class LocalStack:
             "faults": [str(rule) for rule in self.faults.rules],
             "faults_injected": dict(self.faults.injected),
             "resources": dataclasses.asdict(self.resources) if self.resources else {},
+            "staff": self.staff_outputs(),
         }

@@ -34,6 +34,13 @@ class StandInStack:
     def health(self) -> dict[str, Any]:
         return {"status": "ok"}
 
+    def serves_api(self, path: str) -> bool:
+        return path.startswith("/staff")
+
+    def invoke_api(self, request: HttpRequest) -> HttpResponse:
+        self.requests.append(request)
+        return HttpResponse(200, [("Content-Type", "application/json")], b'{"api": true}')
+
 
 @pytest.fixture
 def server() -> Iterator[tuple[LocalHTTPServer, StandInStack]]:
