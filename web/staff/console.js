@@ -328,12 +328,16 @@ function groupsOf(claims) {
 
 function storeTokens(result) {
   const claims = decodeJwt(result.IdToken);
+  // The token's lifetime counted from now on this device's clock, so a device clock that is off does not
+  // make the console refresh in a loop or too late.
+  const lifetimeSeconds = Number(claims.exp) - Number(claims.iat || claims.auth_time);
+  const lifetimeMs = Number.isFinite(lifetimeSeconds) && lifetimeSeconds > 60 ? lifetimeSeconds * 1000 : 60000;
   state.tokens = {
     id: result.IdToken,
     access: result.AccessToken,
     refresh: result.RefreshToken || (state.tokens && state.tokens.refresh) || null,
-    idExpiresAt: Number(claims.exp) * 1000,
-    lifetimeMs: Math.max(60000, (Number(claims.exp) - Number(claims.iat || claims.auth_time || 0)) * 1000),
+    idExpiresAt: Date.now() + lifetimeMs,
+    lifetimeMs,
   };
   state.user = {
     username: String(claims["cognito:username"] || claims.sub || ""),
