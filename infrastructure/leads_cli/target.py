@@ -32,7 +32,12 @@ OUTPUTS: dict[str, tuple[str, str, str]] = {
     "hash_key_secret": ("HashKeySecretArn", "LEADS_HASH_KEY_SECRET", "the hash key secret"),
     "stream": ("LeadsTableStreamArn", "LEADS_STREAM_ARN", "the table's stream"),
     "api": ("ApiUrl", "LEADS_API_URL", "the consultations API"),
+    "user_pool": ("StaffUserPoolId", "LEADS_USER_POOL_ID", "the staff user pool"),
+    "user_pool_client": ("StaffUserPoolClientId", "LEADS_USER_POOL_CLIENT_ID", "the console's app client"),
+    "console": ("StaffConsoleUrl", "LEADS_CONSOLE_URL", "the staff console"),
 }
+# Outputs the local stack cannot name in advance (user pools get random ids): asked of the running stack.
+_LOCAL_LOOKUPS = frozenset({"StaffUserPoolId", "StaffUserPoolClientId"})
 
 # Stack parameters the alert renderer needs (``leads dlq replay`` renders alerts like the alert function).
 _ALERT_PARAMETERS = {
@@ -92,6 +97,7 @@ class Target:
         self.aws_port = int(env.get("AWS_PORT") or DEFAULT_AWS_PORT)
         self.port = int(env.get("PORT") or DEFAULT_PORT)
         self._outputs: dict[str, str] | None = None
+        self._local_pool: dict[str, str] | None = None
         self._parameters: dict[str, str] = {}
         self._environ = env
         if not self.local and not self.stack and not self._overrides:
@@ -168,10 +174,33 @@ class Target:
             return self._overrides[name]
         output, variable, label = OUTPUTS[name]
         value = self._stack_outputs().get(output, "")
+        if not value and self.local and output in _LOCAL_LOOKUPS:
+            value = self._local_staff_pool().get(output, "")
         if not value:
             where = self.describe() if (self.stack or self.local) else "the overrides"
             raise TargetError(f"{label} is unknown: {where} has no output {output} (or set {variable})")
         return value
+
+    def _local_staff_pool(self) -> dict[str, str]:
+        """The running local stack's staff pool and app client ids (found by the pool's name)."""
+        if self._local_pool is None:
+            import boto3  # noqa: PLC0415
+            from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+            from leads_local.cognito import find_staff_pool  # noqa: PLC0415
+
+            client = boto3.Session(
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",  # noqa: S106 - the local stack's fake credentials
+                region_name=LOCAL_REGION,
+            ).client("cognito-idp", endpoint_url=self.endpoint_url)
+            try:
+                self._local_pool = find_staff_pool(client)
+            except (BotoCoreError, ClientError) as exc:
+                raise TargetError(
+                    f"the local stack does not answer at {self.endpoint_url} ({type(exc).__name__}): "
+                    "start it with make run (same AWS_PORT)"
+                ) from None
+        return self._local_pool
 
     def stack_parameters(self) -> dict[str, str]:
         """The deployed stack's parameters (empty for ``--local`` and override targets)."""

@@ -158,6 +158,9 @@ def generate_password(policy: Mapping[str, Any], length: int = 20) -> str:
     for index in range(len(chars) - 1, 0, -1):
         other = secrets.randbelow(index + 1)
         chars[index], chars[other] = chars[other], chars[index]
+    # Start with a letter or digit, so the password is never read as a command-line option.
+    first = next(i for i, char in enumerate(chars) if char.isalnum())
+    chars[0], chars[first] = chars[first], chars[0]
     return "".join(chars)
 
 

@@ -555,7 +555,7 @@ class LocalStack:
         return next((job.last_result for job in jobs if job.logical_id == logical_id), None)
 
     def _preload_handlers(self) -> None:
-        for loader in (self.submit, self.alert):
+        for loader in (self.submit, self.alert, *self._api_handlers.values()):
             try:
                 loader()
             except HandlerUnavailable as exc:

@@ -317,6 +317,8 @@ def local_outputs(
     Names are deterministic, so ``leads --local`` can find them without asking the stack. Two differ from a
     deployment: ``LeadsTableStreamArn`` is absent (its label is a creation timestamp: ask ``DescribeTable``),
     and ``HashKeySecretArn`` is the secret's *name*, which every Secrets Manager call accepts as ``SecretId``.
+    The staff pool's ids are random in the emulation: ``leads --local`` finds them by the pool's name
+    (``leads_local.cognito.find_staff_pool``).
     """
     return {
         "ApiUrl": f"http://127.0.0.1:{port}/consultations",
@@ -324,4 +326,5 @@ def local_outputs(
         "StaffAlertsTopicArn": f"arn:aws:sns:{region}:{account_id}:{prefix}-StaffAlertsTopic",
         "AlertFailuresQueueUrl": f"http://127.0.0.1:{aws_port}/{account_id}/{prefix}-AlertFailuresQueue",
         "HashKeySecretArn": f"{prefix}-HashKeySecret",
+        "StaffConsoleUrl": f"http://127.0.0.1:{port}/staff/",
     }
