@@ -103,6 +103,7 @@ TEST_FUNCTION_SETTINGS = {
     "FORM_URL": "https://www.example-clinic.com/consultation",
     "LOCATIONS": "naperville,oak-brook",
     "CLINIC_NAME": "Naperville Wellness Clinic",
+    "CONSOLE_URL": "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/v1/staff/",
 }
 
 

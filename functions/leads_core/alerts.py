@@ -60,6 +60,7 @@ __all__ = [
     "GSM7_BASIC_TABLE",
     "MESSAGE_MAX_CHARS",
     "PRINTABLE_ASCII",
+    "SMS_HEADS",
     "SMS_HOLD",
     "SMS_MAX_CHARS",
     "SMS_SAFE",
@@ -73,6 +74,8 @@ __all__ = [
     "clean_block",
     "clean_line",
     "clock_label",
+    "console_link",
+    "console_link_problem",
     "display_name_of",
     "format_created",
     "is_single_gsm7_segment",
@@ -138,6 +141,11 @@ class AlertSettings(Protocol):
 
     @property
     def alert_detail(self) -> str: ...
+
+    @property
+    def console_url(self) -> str:
+        """``CONSOLE_URL`` (checked and normalised by the settings, ends with ``/``); ``""``: no link."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -352,50 +360,164 @@ def _sms_verb(method: str, kind: str) -> str:
     return verb
 
 
-def render_sms(
-    lead: Mapping[str, Any], facts: _Facts, detail: str, clinic_name: str, budget: int = SMS_MAX_CHARS
-) -> str:
-    """At most ``budget`` GSM-7 characters (one segment once SNS adds its display-name prefix).
+# Heads of an SMS by priority: (long, short). The short ones are what the tightest layout keeps.
+SMS_HEADS: dict[str, tuple[str, str]] = {
+    "urgent": ("URGENT - may be in crisis, call now", "URGENT"),
+    "normal": ("New consultation request", "New request"),
+}
+# Longest possible lead link text after the console URL: "#" and a lead id (keys.LEAD_ID_PATTERN).
+LEAD_ID_CHARS = 10
 
-    Never more than ``contact`` detail, never the message text.
+
+def console_link(console_url: str, lead_id: str) -> str:
+    """The staff console's deep link to one lead (``CONSOLE_URL`` ends with ``/``)."""
+    return f"{console_url}#{lead_id}"
+
+
+def _sms_floor(head: str, link: str) -> str:
+    """The tightest SMS layout: the short head and the link (the lead's reference is the link's end)."""
+    return f"{head}. {link}"
+
+
+def console_link_problem(console_url: str, display_name: str = DEFAULT_TOPIC_DISPLAY_NAME) -> str:
+    """Why ``console_url`` cannot be linked from one-segment SMS (``""`` when it can).
+
+    The tightest layout (a short head and a lead's link, after the topic's display-name prefix) must fit
+    in 160 characters; every richer layout gives way to it before the link is ever cut or a second segment
+    sent. Used by the settings check, so a too-long ``CONSOLE_URL`` stops the function at start.
     """
-    head = "URGENT - may be in crisis, call now" if facts.priority == "urgent" else "New consultation request"
-    when = BEST_TIME_LABELS[facts.best_time]
-    what = f"{SERVICE_LABELS[facts.service]}, {location_label(facts.location)}"
-    clinic = _shorten(to_sms_text(clinic_name), 40)
-    show_contact = detail in {"contact", "full"}
+    longest_head = max((short for _, short in SMS_HEADS.values()), key=len)
+    floor = _sms_floor(longest_head, console_link(console_url, "X" * LEAD_ID_CHARS))
+    budget = sms_budget(display_name)
+    if len(floor) <= budget:
+        return ""
+    room = budget - (len(floor) - len(console_url))
+    return (
+        f"too long for a one-segment SMS: it has {len(console_url)} characters, and with the topic display"
+        f" name (TOPIC_DISPLAY_NAME, {len(display_name)} characters) at most {max(room, 0)} fit"
+    )
 
+
+@dataclass(frozen=True)
+class _SmsShape:
+    """Which optional parts an SMS layout keeps (``name_limit``: see ``_sms_name``)."""
+
+    clinic: bool = True
+    name: bool = True
+    name_limit: int | None = None
+    callback: bool = True
+    ref: bool = True
+    long_head: bool = True
+    prefers: bool = True
+    location_limit: int | None = None
+    when: bool = True
+
+
+# Layouts from the richest to the leanest, each dropping or shortening one more part; the link is never cut.
+_SMS_STEPS: tuple[dict[str, Any], ...] = (
+    {},
+    {"clinic": False},
+    {"ref": False},  # the link ends with the reference
+    {"long_head": False},
+    {"name_limit": 20},
+    {"name_limit": 12},
+    {"name_limit": 6},
+    {"name_limit": 0},
+    {"name": False},
+    {"callback": False},  # contact detail is gone from here on: what is left is minimal's
+    {"location_limit": 16},
+    {"prefers": False},
+    {"when": False},
+    {"location_limit": 10},
+)
+_SMS_SHAPES: tuple[_SmsShape, ...] = tuple(
+    _SmsShape(**{k: v for step in _SMS_STEPS[: n + 1] for k, v in step.items()})
+    for n in range(len(_SMS_STEPS))
+)
+
+
+@dataclass(frozen=True)
+class _SmsParts:
+    """What an SMS may say about one lead, already SMS-safe; ``_SmsShape`` picks which parts to keep."""
+
+    facts: _Facts
+    show_contact: bool
+    verb: str
+    callback: str  # the callback value, "" when none or when it would not survive as SMS text unchanged
+    provider_only: bool
+    clinic: str
+    link: str
+
+    def how(self, shape: _SmsShape) -> str:
+        if shape.callback and self.callback:
+            return f"{self.verb} {self.callback}"
+        if self.provider_only:
+            return "provider referral"
+        verb = SMS_METHOD_VERBS[self.facts.method]
+        if not shape.prefers:
+            return verb
+        return f"prefers {'a ' if self.facts.method != 'email' else ''}{verb}"
+
+    def compose(self, lead: Mapping[str, Any], shape: _SmsShape) -> str:
+        facts = self.facts
+        head = SMS_HEADS[facts.priority][0 if shape.long_head else 1]
+        name = _sms_name(lead, shape.name_limit) if self.show_contact and shape.name else ""
+        how = self.how(shape)
+        who = f"{name} - {how}" if name else how
+        if shape.when:
+            who = f"{who}, {BEST_TIME_LABELS[facts.best_time]}"
+        location = location_label(facts.location)
+        if shape.location_limit is not None:
+            location = _shorten(location, shape.location_limit)
+        sentences = [f"{head}: {who}", f"{SERVICE_LABELS[facts.service]}, {location}"]
+        if shape.ref:
+            sentences.append(f"Ref {facts.lead_id}")
+        text = ". ".join(sentences) + "."
+        if shape.clinic and self.clinic:
+            text = f"{text} {self.clinic}"
+        return f"{text} {self.link}" if self.link else text
+
+
+def render_sms(  # noqa: PLR0913 - the lead, its facts and the four settings that shape the text
+    lead: Mapping[str, Any],
+    facts: _Facts,
+    detail: str,
+    clinic_name: str,
+    *,
+    budget: int = SMS_MAX_CHARS,
+    console_url: str = "",
+) -> str:
+    """At most ``budget`` GSM-7 characters (one segment once SNS adds its display-name prefix), ending with
+    the lead's console link (when ``console_url`` is set) that is never cut.
+
+    Never more than ``contact`` detail, never the message text. Parts give way in this order: the clinic's
+    name, the reference (the link ends with it), the long head, the visitor's name (shortened, then
+    initials, then gone), the callback value, then minimal's own parts: the location (shortened),
+    "prefers", the best time. Below all of them: the short head and the link.
+    """
+    show_contact = detail in {"contact", "full"}
     method = _callback_method(lead, facts)
     kind, value = _callback(lead, method) if show_contact else ("", "")
-    verb = _sms_verb(method, kind)
     sms_value = to_sms_text(value)
-    callback_exact = bool(value) and sms_value == value
-
-    name_limits: list[int | None] = [None, 20, 12, 6, 0] if show_contact else [0]
-
-    def compose(name_limit: int | None, with_clinic: bool, with_callback: bool) -> str:
-        name = _sms_name(lead, name_limit) if show_contact else ""
-        if with_callback and callback_exact:
-            how = f"{verb} {sms_value}"
-        elif show_contact and value:
-            how = f"{verb} (see the email alert)"
-        elif show_contact and _text(lead, "referral_type") == "provider":
-            how = "provider referral - details in email"
-        else:
-            how = f"prefers {'a ' if facts.method != 'email' else ''}{SMS_METHOD_VERBS[facts.method]}"
-        who = f"{name} - {how}" if name else how
-        text = f"{head}: {who}, {when}. {what}. Ref {facts.lead_id}."
-        return f"{text} {clinic}" if with_clinic and clinic else text
-
-    # Degrade in order: the clinic's name, then the person's name, and only then the callback itself.
-    for with_callback in (True, False):
-        for with_clinic in (True, False):
-            for limit in name_limits:
-                candidate = compose(limit, with_clinic, with_callback)
-                if len(candidate) <= budget:
-                    return candidate
-    # Unreachable with sane ids, slugs and display names; still never more than one segment.
-    return compose(0, False, False)[:budget]
+    link = console_link(console_url, facts.lead_id) if console_url else ""
+    parts = _SmsParts(
+        facts=facts,
+        show_contact=show_contact,
+        verb=_sms_verb(method, kind),
+        callback=sms_value if value and sms_value == value else "",
+        provider_only=show_contact and not value and _text(lead, "referral_type") == "provider",
+        clinic=_shorten(to_sms_text(clinic_name), 40),
+        link=link,
+    )
+    for shape in _SMS_SHAPES:
+        candidate = parts.compose(lead, shape)
+        if len(candidate) <= budget:
+            return candidate
+    head = SMS_HEADS[facts.priority][1]
+    if link and len(_sms_floor(head, link)) <= budget:
+        return _sms_floor(head, link)
+    # Only for a link the settings check would refuse (or a malformed id): one segment without a cut link.
+    return f"{head}. Ref {facts.lead_id}. See the email alert."[:budget]
 
 
 # --------------------------------------------------------------------------------------------- email
@@ -436,7 +558,7 @@ def _email_name(lead: Mapping[str, Any], detail: str) -> str:
     return ""
 
 
-def _who_lines(lead: Mapping[str, Any], facts: _Facts, detail: str) -> list[str]:
+def _who_lines(lead: Mapping[str, Any], facts: _Facts, detail: str, link: str) -> list[str]:
     """The "Who to call back" block at ``detail``."""
     lines = ["Who to call back"]
     name = _email_name(lead, detail)
@@ -452,16 +574,23 @@ def _who_lines(lead: Mapping[str, Any], facts: _Facts, detail: str) -> list[str]
         if facts.method == "text":
             lines.append(_row("Texting consent", "yes" if lead.get("consent_sms") is True else "not given"))
     else:
-        lines.append(_row("Contact details", f"leads show {facts.lead_id}"))
+        where = "in the staff console (link above)" if link else f"leads show {facts.lead_id}"
+        lines.append(_row("Contact details", where))
     lines.append(_row("Best time", BEST_TIME_LABELS[facts.best_time]))
     return [*lines, ""]
 
 
-def render_email(lead: Mapping[str, Any], facts: _Facts, detail: str, clinic_name: str) -> str:
+def render_email(
+    lead: Mapping[str, Any], facts: _Facts, detail: str, clinic_name: str, console_url: str = ""
+) -> str:
     clinic = clean_line(clinic_name) or "the clinic"
+    link = console_link(console_url, facts.lead_id) if console_url else ""
     lines: list[str] = _urgent_lines(lead, facts) if facts.priority == "urgent" else []
-    lines += [f"New consultation request for {clinic}", f"Reference: {facts.lead_id}", ""]
-    lines += _who_lines(lead, facts, detail)
+    lines += [f"New consultation request for {clinic}", f"Reference: {facts.lead_id}"]
+    if link:
+        lines.append(f"Open it in the staff console: {link}")
+    lines.append("")
+    lines += _who_lines(lead, facts, detail, link)
 
     lines.append("About the request")
     lines.append(_row("Service", SERVICE_LABELS[facts.service]))
@@ -475,7 +604,9 @@ def render_email(lead: Mapping[str, Any], facts: _Facts, detail: str, clinic_nam
         lines += _full_details(lead, facts)
 
     lines += [
-        f"Full record: leads show {facts.lead_id}",
+        f"Full record: {link} (or: leads show {facts.lead_id})"
+        if link
+        else f"Full record: leads show {facts.lead_id}",
         f"You receive this because you are subscribed to {clinic}'s consultation alerts.",
     ]
     return "\n".join(lines) + "\n"
@@ -521,16 +652,18 @@ def _full_details(lead: Mapping[str, Any], facts: _Facts) -> list[str]:
 
 
 def render_alert(lead: Mapping[str, Any], settings: AlertSettings) -> Alert:
-    """The one alert of ``lead`` at ``settings.alert_detail`` (unknown levels fall back to ``minimal``)."""
+    """The one alert of ``lead`` at ``settings.alert_detail`` (unknown levels fall back to ``minimal``), its
+    email and SMS linking to the lead in the staff console (``settings.console_url``)."""
     detail = settings.alert_detail if settings.alert_detail in {"minimal", "contact", "full"} else "minimal"
     facts = _facts(lead)
-    email = render_email(lead, facts, detail, settings.clinic_name)
+    console_url = settings.console_url
+    email = render_email(lead, facts, detail, settings.clinic_name, console_url)
     budget = sms_budget(display_name_of(settings))
     return Alert(
         lead_id=facts.lead_id,
         subject=render_subject(facts, settings.clinic_name),
         email=email,
-        sms=render_sms(lead, facts, detail, settings.clinic_name, budget),
+        sms=render_sms(lead, facts, detail, settings.clinic_name, budget=budget, console_url=console_url),
         default=email,
         attributes={
             "lead_id": facts.lead_id,

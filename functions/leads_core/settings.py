@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from leads_core.errors import ConfigurationError
 
@@ -39,6 +39,34 @@ def _check_url(value: str) -> str:
     return value
 
 
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost"})
+
+
+def normalise_console_url(value: str) -> str:
+    """The staff console's URL as alerts link to it (``<CONSOLE_URL>#<lead id>``): ``https`` (plain ``http``
+    only on 127.0.0.1 or localhost), no user name, query or fragment, only characters an SMS carries as they
+    are, and a path that ends with ``/``. Raises ``ValueError`` with the rule broken (never the value)."""
+    from leads_core.gsm7 import SMS_SAFE  # noqa: PLC0415
+
+    if not value or not all(c in SMS_SAFE and c != " " for c in value):
+        raise ValueError(
+            "must be a URL of plain ASCII characters an SMS carries as they are (no spaces, ~ [ ] { } | \\ ^)"
+        )
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise ValueError("must be an absolute https URL such as https://example.com/v1/staff/") from None
+    loopback = parts.scheme == "http" and host in _LOOPBACK_HOSTS
+    if not host or (parts.scheme != "https" and not loopback):
+        raise ValueError("must be an https URL (plain http only for 127.0.0.1 or localhost)")
+    if "@" in parts.netloc or parts.query or parts.fragment or "#" in value or "?" in value:
+        raise ValueError("must not hold a user name, query or fragment (alerts add #<lead id> to it)")
+    path = parts.path if parts.path.endswith("/") else parts.path + "/"
+    return f"{parts.scheme}://{parts.netloc}{path}"
+
+
 class Settings(BaseModel):
     """Every setting of contract section 2.6 plus the names of the resources the template wires in."""
 
@@ -51,7 +79,7 @@ class Settings(BaseModel):
     form_url: str = "http://127.0.0.1:3000/"
     locations: tuple[str, ...] = ("naperville",)
     clinic_name: str = Field(default="Clinic", min_length=1, max_length=60)
-    alert_detail: AlertDetail = "contact"
+    alert_detail: AlertDetail = "minimal"
     retention_days: int = Field(default=730, ge=1, le=3650)
     spam_retention_days: int = Field(default=30, ge=1, le=365)
     rate_limit_per_hour: int = Field(default=10, ge=1, le=10_000)
@@ -63,6 +91,8 @@ class Settings(BaseModel):
         default="Clinic leads", max_length=40, description="The staff topic's DisplayName (SMS prefix)"
     )
     alert_storm_threshold: int = Field(default=20, ge=1, le=10_000)
+    # After topic_display_name: its check needs the SMS prefix. Required by the alert functions.
+    console_url: str = Field(default="", description="The staff console; alerts link to <CONSOLE_URL>#<id>")
 
     @field_validator("allowed_origins", "locations", mode="before")
     @classmethod
@@ -99,6 +129,21 @@ class Settings(BaseModel):
             raise ValueError("must be ASCII letters, digits and punctuation of the GSM-7 basic alphabet")
         return value
 
+    @field_validator("console_url")
+    @classmethod
+    def _console_url(cls, value: str, info: ValidationInfo) -> str:
+        if not value:
+            return value
+        url = normalise_console_url(value)
+        display_name = info.data.get("topic_display_name")
+        if isinstance(display_name, str):  # else TOPIC_DISPLAY_NAME itself is reported
+            from leads_core.alerts import console_link_problem  # noqa: PLC0415
+
+            problem = console_link_problem(url, display_name)
+            if problem:
+                raise ValueError(problem)
+        return url
+
     @field_validator("thank_you_url", "form_url")
     @classmethod
     def _urls(cls, value: str) -> str:
@@ -118,8 +163,14 @@ class Settings(BaseModel):
         return self
 
     def require_alerts(self) -> Settings:
+        """Extra rules for the functions that render alerts: the topic, and the console alerts link to."""
         if not self.topic_arn.startswith("arn:"):
             raise ConfigurationError("TOPIC_ARN: must be the ARN of the staff alert topic")
+        if not self.console_url:
+            raise ConfigurationError(
+                "CONSOLE_URL: required by the alert functions: the staff console's URL (https://.../staff/),"
+                " which every alert links to"
+            )
         return self
 
 

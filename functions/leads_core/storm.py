@@ -74,6 +74,9 @@ class DigestSettings(StormSettings, Protocol):
     @property
     def clinic_name(self) -> str: ...
 
+    @property
+    def console_url(self) -> str: ...
+
 
 # ------------------------------------------------------------------------------------------------ windows
 
@@ -235,18 +238,25 @@ def render_digest(  # noqa: PLR0913 - keyword-only text inputs of the digest, ea
     display_name: str,
     console_url: str = "",
 ) -> Alert:
-    """The window's digest: ``alert_type=digest``, ASCII subject, SMS one segment with the topic's prefix."""
+    """The window's digest: ``alert_type=digest``, ASCII subject, SMS one segment with the topic's prefix.
+
+    The SMS ends with the staff console's link (``CONSOLE_URL``, never cut): the settings check guarantees
+    that ``"<count> new requests: <link>"`` fits, which is shorter than a lead alert's tightest SMS.
+    """
     count = len(lead_ids)
     since = clock_label(start)
     until = clock_label(start + WINDOW_SECONDS)
     plural = "request" if count == 1 else "requests"
     head = f"{count} new {plural} since {since}"
     budget = sms_budget(display_name)
-    link = to_sms_text(console_url)
-    clinic = to_sms_text(clinic_name)
     body = f"{head}, not texted one by one (over {threshold} in 10 min). Each is in your email."
-    options = [f"{body} {tail}" for tail in (link, clinic) if tail]
-    options += [body, f"{head}. Each is in your email."]
+    if console_url:
+        link = to_sms_text(console_url)
+        options = [f"{body} {link}", f"{head}. Each is in your email. {link}", f"{head}: {link}"]
+        options.append(f"{count} new {plural}: {link}")
+    else:
+        clinic = to_sms_text(clinic_name)
+        options = [f"{body} {clinic}", body, f"{head}. Each is in your email."]
     sms = next((option for option in options if len(option) <= budget), head[:budget])
 
     subject = f"SMS digest: {count} new consultation {plural} since {since}"
@@ -319,7 +329,6 @@ def flush_digests(
     settings: DigestSettings,
     now: float | None = None,
     time_left: TimeLeft | None = None,
-    console_url: str = "",
     publish: Callable[..., DeliveryReport] | None = None,
 ) -> FlushReport:
     """Publish the digest of every ended window (last ``LOOKBACK_WINDOWS``) that held SMS, once each.
@@ -361,7 +370,7 @@ def flush_digests(
             threshold=settings.alert_storm_threshold,
             clinic_name=settings.clinic_name,
             display_name=display_name_of(settings),
-            console_url=console_url,
+            console_url=settings.console_url,
         )
         jobs.append(
             AlertJob(

@@ -2,7 +2,8 @@
 
 The alert is rendered by ``leads_core.alerts.render_alert`` from a made-up lead (id ``TEST-...``, no
 person's data, ``minimal`` detail), then marked: the subject starts with ``TEST:``, the email and SMS say it
-is a test that needs no action. It carries the same message attributes as a real alert, with
+is a test that needs no action, and both carry the staff console's link (``CONSOLE_URL``, the console itself:
+a test alert has no lead to open). It carries the same message attributes as a real alert, with
 ``alert_type=test`` and ``sms=send``, so subscription filter policies (``priority``, ``sms``) apply to it
 exactly as to a real one and its SMS reaches every phone subscription (the storm guard never holds it).
 
@@ -21,7 +22,7 @@ from typing import Any
 from leads_core import aws, keys
 from leads_core.alerts import SMS_SEND, SUBJECT_MAX_CHARS, Alert, render_alert
 from leads_core.errors import NotificationFailed
-from leads_core.gsm7 import SMS_MAX_CHARS
+from leads_core.gsm7 import sms_budget
 
 TEST_ALERT_TTL_SECONDS = 86_400
 
@@ -32,6 +33,7 @@ TEST_PREFIX = "TEST:"
 class _RenderSettings:
     clinic_name: str = "Clinic"
     alert_detail: str = "minimal"
+    console_url: str = ""  # the made-up lead has no page in the console: the notice links the console itself
 
 
 @dataclass(frozen=True)
@@ -52,8 +54,10 @@ class AlertTestResult:
         }
 
 
-def build_test_alert(urgent: bool = False, lead_id: str | None = None, clinic_name: str = "Clinic") -> Alert:
-    """The marked test alert (pure: no AWS)."""
+def build_test_alert(
+    urgent: bool = False, lead_id: str | None = None, clinic_name: str = "Clinic", console_url: str = ""
+) -> Alert:
+    """The marked test alert (pure: no AWS); its email and SMS link to the console when ``console_url``."""
     lead_id = lead_id or f"TEST-{secrets.token_hex(4).upper()}"
     made_up_lead = {
         "id": lead_id,
@@ -68,9 +72,14 @@ def build_test_alert(urgent: bool = False, lead_id: str | None = None, clinic_na
     }
     alert = render_alert(made_up_lead, _RenderSettings(clinic_name=clinic_name))
     notice = f"TEST ALERT from `leads alert-test` ({lead_id}): no one is waiting, no action needed."
+    if console_url:
+        notice += f"\nStaff console (real alerts open their lead there): {console_url}"
     subject = f"{TEST_PREFIX} {alert.subject}"[:SUBJECT_MAX_CHARS]
     email = f"{notice}\n\n{alert.email}"
-    sms = f"TEST alert, no action needed. Ref {lead_id}."[:SMS_MAX_CHARS]
+    text = f"TEST alert, no action needed. Ref {lead_id}."
+    budget = sms_budget()
+    options = [f"{text} {console_url}", f"TEST alert. {console_url}"] if console_url else []
+    sms = next((option for option in options if len(option) <= budget), text[:budget])
     attributes = {**alert.attributes, "alert_type": "test", "sms": SMS_SEND}
     return replace(alert, subject=subject, email=email, default=email, sms=sms, attributes=attributes)
 
@@ -87,9 +96,14 @@ def test_alert_key(alert_id: str) -> dict[str, dict[str, str]]:
 
 
 def publish_test_alert(
-    topic_arn: str, *, urgent: bool = False, clinic_name: str = "Clinic", table_name: str | None = None
+    topic_arn: str,
+    *,
+    urgent: bool = False,
+    clinic_name: str = "Clinic",
+    table_name: str | None = None,
+    console_url: str = "",
 ) -> AlertTestResult:
-    alert = build_test_alert(urgent=urgent, clinic_name=clinic_name)
+    alert = build_test_alert(urgent=urgent, clinic_name=clinic_name, console_url=console_url)
     if table_name:
         from leads_core.delivery import AlertJob, publish_once  # noqa: PLC0415
 

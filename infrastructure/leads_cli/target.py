@@ -45,7 +45,7 @@ _ALERT_PARAMETERS = {
     "alert_detail": ("AlertDetail", "ALERT_DETAIL"),
     "alert_storm_threshold": ("AlertStormThreshold", "ALERT_STORM_THRESHOLD"),
 }
-_TEMPLATE_DEFAULTS = {"clinic_name": "Clinic", "alert_detail": "contact", "alert_storm_threshold": "20"}
+_TEMPLATE_DEFAULTS = {"clinic_name": "Clinic", "alert_detail": "minimal", "alert_storm_threshold": "20"}
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,7 @@ class AlertRenderSettings:
     topic_arn: str
     clinic_name: str
     alert_detail: str
+    console_url: str
     alert_storm_threshold: int = 20
 
 
@@ -251,7 +252,42 @@ class Target:
             topic_arn=self.resource("topic"),
             clinic_name=values["clinic_name"],
             alert_detail=values["alert_detail"],
+            console_url=self.console_url(),
             alert_storm_threshold=int(values["alert_storm_threshold"])
             if values["alert_storm_threshold"].isdigit()
             else 20,
         )
+
+    def console_url(self) -> str:
+        """The staff console alerts link to, as the deployed alert functions have it.
+
+        ``LEADS_CONSOLE_URL``, else the stack's ``ConsoleUrl`` parameter, else its ``StaffConsoleUrl`` output,
+        else (local) ``http://127.0.0.1:$PORT/staff/``, else ``CONSOLE_URL``, else the API's ``.../staff/``.
+        Checked as the functions check ``CONSOLE_URL``."""
+        from leads_core.alerts import console_link_problem  # noqa: PLC0415
+        from leads_core.settings import normalise_console_url  # noqa: PLC0415
+
+        outputs = self._stack_outputs()
+        api_url = outputs.get("ApiUrl", "")
+        derived = ""
+        if api_url.endswith("/consultations"):
+            derived = api_url.removesuffix("consultations") + "staff/"
+        candidates = (
+            self._environ.get("LEADS_CONSOLE_URL", ""),
+            self._parameters.get("ConsoleUrl", ""),
+            outputs.get("StaffConsoleUrl", ""),
+            f"http://127.0.0.1:{self.port}/staff/" if self.local else "",
+            self._environ.get("CONSOLE_URL", ""),
+            derived,
+        )
+        value = next((candidate.strip() for candidate in candidates if candidate.strip()), "")
+        if not value:
+            raise TargetError("the staff console's URL is unknown: set LEADS_CONSOLE_URL (alerts link to it)")
+        try:
+            url = normalise_console_url(value)
+        except ValueError as exc:
+            raise TargetError(f"the staff console's URL (CONSOLE_URL) {exc}") from None
+        problem = console_link_problem(url)
+        if problem:
+            raise TargetError(f"the staff console's URL (CONSOLE_URL) is {problem}")
+        return url

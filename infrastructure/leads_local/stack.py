@@ -160,6 +160,7 @@ def function_settings(
             "ALLOWED_ORIGINS": f"{base},http://localhost:{port}",
             "THANK_YOU_URL": f"{base}/thank-you",
             "FORM_URL": f"{base}/",
+            "CONSOLE_URL": f"{base}/staff/",  # alerts link to the staff console this stack serves
             "CLINIC_NAME": DEMO_CLINIC_NAME,
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_DISABLED": "true",

@@ -322,6 +322,7 @@ def local_outputs(
     """
     return {
         "ApiUrl": f"http://127.0.0.1:{port}/consultations",
+        "StaffConsoleUrl": f"http://127.0.0.1:{port}/staff/",
         "LeadsTableName": f"{prefix}-LeadsTable",
         "StaffAlertsTopicArn": f"arn:aws:sns:{region}:{account_id}:{prefix}-StaffAlertsTopic",
         "AlertFailuresQueueUrl": f"http://127.0.0.1:{aws_port}/{account_id}/{prefix}-AlertFailuresQueue",

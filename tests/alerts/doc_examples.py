@@ -55,10 +55,15 @@ URGENT_LEAD: dict[str, Any] = {
 }
 
 
+# The console URL the template gives a stack in us-east-1 (the API's own, stage v1).
+CONSOLE_URL = "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/v1/staff/"
+
+
 @dataclass(frozen=True)
 class _Settings:
     alert_detail: str
     clinic_name: str = "Naperville Wellness Clinic"
+    console_url: str = CONSOLE_URL
 
 
 def examples() -> dict[str, str]:

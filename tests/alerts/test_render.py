@@ -27,11 +27,18 @@ from leads_core.alerts import (
 from tests.alerts import doc_examples
 from tests.alerts.conftest import lead_item
 
+# The console URL the template gives a stack in us-east-1 (stage v1): every alert links to its lead there.
+CONSOLE_URL = "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/v1/staff/"
+# The longest an API's own console URL gets: 10-char API id, the longest region and domain suffix.
+LONGEST_CONSOLE_URL = "https://a1b2c3d4e5.execute-api.cn-northwest-1.amazonaws.com.cn/v1/staff/"
+LOCAL_CONSOLE_URL = "http://127.0.0.1:3000/staff/"
+
 
 @dataclass(frozen=True)
 class AlertConfig:
     clinic_name: str = "Naperville Wellness Clinic"
     alert_detail: str = "contact"
+    console_url: str = CONSOLE_URL
 
 
 @dataclass(frozen=True)
@@ -95,13 +102,16 @@ def _render(lead: dict[str, Any], config: AlertConfig = CONTACT) -> Alert:
     return render_alert(lead, config)
 
 
-def _assert_channel_rules(alert: Alert) -> None:
+def _assert_channel_rules(alert: Alert, console_url: str = CONSOLE_URL) -> None:
     assert is_valid_subject(alert.subject), alert.subject
     assert "\n" not in alert.subject
     assert "\r" not in alert.subject
     assert is_single_gsm7_segment(alert.sms), alert.sms
     assert alert.sms.strip() == alert.sms
-    assert f"Ref {alert.lead_id}." in alert.sms
+    # The SMS ends with the lead's console link, whole (it carries the reference).
+    link = f"{console_url}#{alert.lead_id}"
+    assert alert.sms.endswith(f" {link}"), alert.sms
+    assert f"Open it in the staff console: {link}\n" in alert.email
     for line in alert.email.splitlines():
         assert all(unicodedata.category(c)[0] != "C" for c in line), repr(line)
 
@@ -156,14 +166,21 @@ def test_contact_alert_reads_well() -> None:
     alert = _render(lead)
 
     assert alert.subject == "New consultation request 7K3M9Q2XAB - Naperville | Naperville Wellness Clinic"
+    # The AWS console link leaves room for the callback, not for the name (contact detail gives way first).
     assert alert.sms == (
-        "New consultation request: Jose N. - call +16305550123, evenings. Depression, Naperville. "
-        "Ref 7K3M9Q2XAB. Naperville Wellness Clinic"
+        f"New request: call +16305550123, evenings. Depression, Naperville. {CONSOLE_URL}#7K3M9Q2XAB"
     )
     assert "Name:             José N." in alert.email
     assert "Phone:            +16305550123" in alert.email
     assert "Received:         Sun 29 Nov 2026, 7:45 AM CST (America/Chicago)" in alert.email
-    assert "leads show 7K3M9Q2XAB" in alert.email
+    assert f"Open it in the staff console: {CONSOLE_URL}#7K3M9Q2XAB\n" in alert.email
+    assert f"Full record: {CONSOLE_URL}#7K3M9Q2XAB (or: leads show 7K3M9Q2XAB)" in alert.email
+    # With a short console URL (a custom domain, the local stack) the name fits too.
+    short = _render(lead, AlertConfig(console_url="https://care.example.org/staff/"))
+    assert short.sms == (
+        "New consultation request: Jose N. - call +16305550123, evenings. Depression, Naperville. "
+        "https://care.example.org/staff/#7K3M9Q2XAB"
+    )
     assert "struggling" not in alert.email  # the message is `full` detail only
     assert alert.priority == "normal"
     assert alert.attributes == {
@@ -238,25 +255,32 @@ def test_full_detail_adds_name_message_provider_and_attribution_to_the_email_onl
     assert "My doctor" in alert.email
     for value in ("Whitfield", "Referred", "Alan Grant", "google", "doctor"):
         assert value not in alert.sms
-    assert "Dana W." in alert.sms
+    assert "Dana W." in _render(lead, AlertConfig(alert_detail="full", console_url=LOCAL_CONSOLE_URL)).sms
 
 
 @pytest.mark.parametrize(
-    ("preferred", "expected"),
+    ("preferred", "expected", "fits_beside_the_longest_link"),
     [
-        ("phone", "call +16305550123"),
-        ("text", "text +16305550123"),
-        ("email", "email maria.lopez@example.com"),
+        ("phone", "call +16305550123", True),
+        ("text", "text +16305550123", True),
+        ("email", "email maria.lopez@example.com", False),
     ],
 )
-def test_sms_gives_the_callback_of_the_preferred_method(preferred: str, expected: str) -> None:
-    assert expected in _render(lead_item(preferred_contact=preferred, consent_sms=True)).sms
+def test_sms_gives_the_callback_of_the_preferred_method(
+    preferred: str, expected: str, fits_beside_the_longest_link: bool
+) -> None:
+    lead = lead_item(preferred_contact=preferred, consent_sms=True)
+    assert expected in _render(lead, AlertConfig(console_url=LOCAL_CONSOLE_URL)).sms
+    longest = _render(lead, AlertConfig(console_url=LONGEST_CONSOLE_URL)).sms
+    assert (expected in longest) is fits_beside_the_longest_link, longest
+    assert longest.endswith(f" {LONGEST_CONSOLE_URL}#{lead['id']}")
 
 
 def test_an_email_that_is_not_sms_safe_is_not_mangled_into_the_sms() -> None:
     lead = lead_item(email="o{brien}|x@example.com", preferred_contact="email")
     alert = _render(lead)
-    assert "email (see the email alert)" in alert.sms
+    assert "Maria L. - prefers email, mornings." in alert.sms  # staff find the address through the link
+    assert "brien" not in alert.sms
     assert "o{brien}|x@example.com" in alert.email
 
 
@@ -285,8 +309,14 @@ def test_hostile_names_keep_every_channel_valid(name: str, detail: str) -> None:
     )
     alert = _render(lead, AlertConfig(alert_detail=detail, clinic_name=name[:60] or "Clinic"))
     _assert_channel_rules(alert)
+    # Beside a short console link the person is still named, shortened if need be.
+    beside_short_link = _render(
+        lead,
+        AlertConfig(alert_detail=detail, clinic_name=name[:60] or "Clinic", console_url=LOCAL_CONSOLE_URL),
+    )
+    _assert_channel_rules(beside_short_link, LOCAL_CONSOLE_URL)
     if detail != "minimal" and to_sms_text(name):
-        assert to_sms_text(name)[0] in alert.sms  # the person is still named, shortened if need be
+        assert to_sms_text(name)[0] in beside_short_link.sms
 
 
 @pytest.mark.parametrize("message", HOSTILE_MESSAGES)
@@ -308,10 +338,14 @@ def test_longest_names_are_shortened_so_the_sms_still_reads() -> None:
         urgent=True,
         location="oak-brook-west-lakes-and-prairie-fields",
     )
-    alert = _render(lead, AlertConfig(clinic_name="The Very Long Name Behavioral Health and Wellness Center"))
-    _assert_channel_rules(alert)
-    assert alert.sms.startswith("URGENT")
-    assert "F." in alert.sms
+    clinic = "The Very Long Name Behavioral Health and Wellness Center"
+    alert = _render(lead, AlertConfig(clinic_name=clinic, console_url=LOCAL_CONSOLE_URL))
+    _assert_channel_rules(alert, LOCAL_CONSOLE_URL)
+    assert alert.sms.startswith("URGENT: Bartholomew F. - call +16305550123, mornings. Anxiety, Oak Brook")
+    # Beside the API's own console link, contact detail gives way to minimal's parts and the link.
+    aws = _render(lead, AlertConfig(clinic_name=clinic))
+    _assert_channel_rules(aws)
+    assert aws.sms.startswith("URGENT: prefers email, mornings. Anxiety, Oak Brook")
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -347,7 +381,6 @@ def test_property_every_alert_is_within_the_channel_rules_and_names_no_one_in_su
     )
     alert = _render(lead, config)
     _assert_channel_rules(alert)
-    assert "Ref 7K3M9Q2XAB." in alert.sms
 
     # Subject and attributes do not depend on any visitor value at all.
     anonymous = lead_item(id="7K3M9Q2XAB", first_name="A", last_name="B", message="", urgent=urgent)
@@ -406,29 +439,35 @@ LONG_TYPICAL_LEAD = {
 
 
 def test_the_display_name_prefix_sns_adds_counts_against_the_segment() -> None:
-    """This alert's own text is 155 characters: with "Clinic leads> " in front it used to be two segments."""
+    """This alert's own text is 155 characters: with "Clinic leads> " in front it would be two segments."""
     lead = lead_item(**LONG_TYPICAL_LEAD)
-    assert len(render_alert(lead, NamedTopicConfig(topic_display_name="")).sms) == 155
-    alert = _render(lead)
+    custom_domain = "https://care.example.org/staff/"
+    config = NamedTopicConfig(topic_display_name="", console_url=custom_domain)
+    assert len(render_alert(lead, config).sms) == 155
+    alert = render_alert(lead, NamedTopicConfig(console_url=custom_domain))
     delivered = sms_as_delivered(alert.sms)
     assert delivered == (
-        "Clinic leads> New consultation request: Alexandra L. - email alexandra.lopez@example.com, "
-        "afternoons. Chronic pain, Oak Brook. Ref 7K3M9Q2XAB."
-    )  # the clinic's name went first; the callback stays
+        "Clinic leads> New request: Alexandra L. - email alexandra.lopez@example.com, "
+        "afternoons. Chronic pain, Oak Brook. https://care.example.org/staff/#7K3M9Q2XAB"
+    )  # the clinic's name, the reference and the long head went first; the callback and the link stay
     assert len(delivered) <= SMS_MAX_CHARS
 
 
+@pytest.mark.parametrize("console_url", [LOCAL_CONSOLE_URL, LONGEST_CONSOLE_URL])
 @pytest.mark.parametrize("display_name", ["", "Clinic leads", "Naperville Wellness Clinic - new leads"])
 @pytest.mark.parametrize("detail", ["minimal", "contact"])
 @pytest.mark.parametrize("name", HOSTILE_NAMES)
 def test_hostile_names_fit_one_segment_with_the_topic_prefix(
-    name: str, detail: str, display_name: str
+    name: str, detail: str, display_name: str, console_url: str
 ) -> None:
     lead = lead_item(
         first_name=name, last_name=name, urgent=len(name) % 2 == 0, email=f"{'x' * 40}@example.com"
     )
     config = NamedTopicConfig(
-        alert_detail=detail, clinic_name=name[:60] or "Clinic", topic_display_name=display_name
+        alert_detail=detail,
+        clinic_name=name[:60] or "Clinic",
+        topic_display_name=display_name,
+        console_url=console_url,
     )
     alert = render_alert(lead, config)
     delivered = sms_as_delivered(alert.sms, display_name)
@@ -436,13 +475,14 @@ def test_hostile_names_fit_one_segment_with_the_topic_prefix(
     assert len(delivered) <= SMS_MAX_CHARS, delivered
     assert all(c in GSM7_BASIC for c in delivered), delivered
     assert is_single_gsm7_segment(alert.sms, display_name)
-    assert f"Ref {alert.lead_id}." in alert.sms
+    assert alert.sms.endswith(f" {console_url}#{alert.lead_id}")
 
 
 def test_without_a_display_name_the_whole_segment_is_ours() -> None:
-    unprefixed = render_alert(lead_item(**LONG_TYPICAL_LEAD), NamedTopicConfig(topic_display_name="")).sms
+    config = NamedTopicConfig(topic_display_name="", console_url=LOCAL_CONSOLE_URL)
+    unprefixed = render_alert(lead_item(**LONG_TYPICAL_LEAD), config).sms
     assert len(unprefixed) > SMS_MAX_CHARS - len("Clinic leads> ")
-    assert unprefixed.endswith("Naperville Wellness Clinic")  # room for the clinic's name again
+    assert unprefixed.startswith("New consultation request: ")  # room for the long head again
 
 
 def test_alert_type_and_sms_attributes_on_every_new_lead_alert() -> None:

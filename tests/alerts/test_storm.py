@@ -415,7 +415,11 @@ def test_digest_is_one_segment_with_the_prefix_and_an_ascii_subject(
     display_name: str, clinic_name: str, count: int
 ) -> None:
     ids = [f"LEAD{n:06d}" for n in range(count)]
-    for console_url in ("", "https://staff.example-clinic.com/staff/#/leads?status=new&since=2026-12-02"):
+    for console_url in (
+        "",
+        "https://staff.example-clinic.com/staff/",
+        "https://a1b2c3d4e5.execute-api.cn-northwest-1.amazonaws.com.cn/v1/staff/",
+    ):
         digest = storm.render_digest(
             WINDOW,
             ids,
@@ -428,6 +432,9 @@ def test_digest_is_one_segment_with_the_prefix_and_an_ascii_subject(
         assert len(delivered) <= SMS_MAX_CHARS, delivered
         assert all(c in GSM7_BASIC for c in delivered)
         assert digest.sms.startswith(f"{count} new request{'s' if count > 1 else ''} since 08:20")
+        if console_url:  # the console's own link, whole, at the end of the SMS and in the email
+            assert digest.sms.endswith(f" {console_url}")
+            assert f"Staff console: {console_url}\n" in digest.email
         assert 1 <= len(digest.subject) <= 99
         assert all(c in PRINTABLE_ASCII for c in digest.subject)
         assert digest.attributes == {

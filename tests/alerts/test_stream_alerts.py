@@ -117,7 +117,7 @@ def test_alert_holds_codes_in_attributes_and_no_person_in_subject(
     sms = published["message"]["sms"]
     assert len(sms) <= SMS_MAX_CHARS
     assert set(sms) <= GSM7_BASIC
-    assert "Zoe O." in sms  # contact detail (the default): first name and last initial, transliterated
+    assert "Zoe O." in sms  # contact detail (alert_world's): first name and last initial, transliterated
     assert "+13125550199" in sms
     assert "Nightmares" not in sms
     assert envelope["Message"] == published["message"]["default"]
@@ -129,6 +129,8 @@ def test_detail_levels_as_published(
 ) -> None:
 
     monkeypatch.setenv("ALERT_DETAIL", detail)
+    # A custom domain's console URL: short enough that contact detail fits beside the link in the SMS.
+    monkeypatch.setenv("CONSOLE_URL", "https://care.example.org/staff")
     load_settings.cache_clear()
     lead = alert_world.put_lead(
         first_name="Dana",
@@ -145,6 +147,8 @@ def test_detail_levels_as_published(
         assert lead["id"] in part
         assert "Anxiety" in part
         assert "Naperville" in part
+        assert f"https://care.example.org/staff/#{lead['id']}" in part  # normalised to end with "/"
+    assert sms.endswith(f" https://care.example.org/staff/#{lead['id']}")
     assert "Looking for help" not in sms
     assert "Whitfield" not in sms
     if detail == "minimal":

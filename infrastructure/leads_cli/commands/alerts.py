@@ -55,6 +55,7 @@ def alert_test(state: State, urgent: bool) -> None:
             urgent=urgent,
             clinic_name=settings.clinic_name,
             table_name=settings.table_name,
+            console_url=settings.console_url,
         )
     state.admin().record_audit(
         state.actor(),
@@ -82,13 +83,17 @@ def smoke(state: State) -> None:
 
     target = state.target()
     topic_arn = target.resource("topic")
-    clinic_name = target.alert_settings().clinic_name
+    alert_settings = target.alert_settings()
     report = run_smoke(
         api_url=target.resource("api"),
         origin=target.allowed_origin(),
         admin=state.admin(),
         actor=state.actor(),
-        publish_test_alert=lambda: publish_test_alert(topic_arn, clinic_name=clinic_name).message_id,
+        publish_test_alert=lambda: (
+            publish_test_alert(
+                topic_arn, clinic_name=alert_settings.clinic_name, console_url=alert_settings.console_url
+            ).message_id
+        ),
     )
     if state.as_json:
         output.print_json(report.as_dict())
