@@ -156,7 +156,6 @@ AUDIT_DETAIL_KEYS = frozenset(
         "failed",
         "priority",
         "message_id",
-        "username",
         "group",
     }
 )

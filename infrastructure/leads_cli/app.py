@@ -20,6 +20,7 @@ from typing import IO, Any, NoReturn, TypeVar
 import click
 from leads_core.errors import LeadNotFound
 from leads_ops import admin
+from leads_ops import staff as staff_accounts
 
 from leads_cli.target import Target, TargetError, TargetOptions
 
@@ -247,6 +248,8 @@ def _client_error(exc: Any, state: State) -> CliError:
 _DOMAIN_EXIT_CODES: tuple[tuple[type[Exception] | tuple[type[Exception], ...], int], ...] = (
     (admin.InvalidStatus, EXIT_INVALID_STATUS),
     ((admin.InvalidLeadId, admin.InvalidSince, admin.InvalidContact), EXIT_USAGE),
+    (staff_accounts.StaffNotFound, EXIT_NOT_FOUND),
+    ((staff_accounts.InvalidStaffEmail, staff_accounts.StaffExists), EXIT_USAGE),
     (TargetError, EXIT_TARGET),
 )
 

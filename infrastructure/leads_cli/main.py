@@ -3,7 +3,8 @@
 
 Where each part lives: ``app`` (the group, shared options and state, exit codes, error translation),
 ``commands.leads`` (list, show, export, set-status, erase, audit), ``commands.alerts`` (alert-test, smoke,
-dlq list/replay), ``subscriptions`` (subscriptions, subscriptions confirm).
+dlq list/replay), ``subscriptions`` (subscriptions, subscriptions confirm), ``commands.staff`` (staff add,
+list, disable, remove).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import click
 
 from leads_cli import subscriptions
 from leads_cli.app import cli
-from leads_cli.commands import alerts, leads
+from leads_cli.commands import alerts, leads, staff
 
 COMMANDS: tuple[click.Command, ...] = (
     leads.list_leads,
@@ -25,6 +26,7 @@ COMMANDS: tuple[click.Command, ...] = (
     alerts.smoke,
     alerts.dlq,
     subscriptions.subscriptions,
+    staff.staff,
 )
 
 for _command in COMMANDS:

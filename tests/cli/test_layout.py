@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import click
 from leads_cli import app, main, subscriptions
-from leads_cli.commands import alerts, leads
+from leads_cli.commands import alerts, leads, staff
 
-COMMAND_MODULES = (leads, alerts, subscriptions)
+COMMAND_MODULES = (leads, alerts, subscriptions, staff)
 
 
 def _defined_top_level_commands() -> set[click.Command]:
@@ -41,7 +41,9 @@ def test_the_entry_point_group_is_the_one_of_app() -> None:
         "set-status",
         "show",
         "smoke",
+        "staff",
         "subscriptions",
     ]
     assert sorted(main.cli.commands["dlq"].commands) == ["list", "replay"]  # type: ignore[attr-defined]
     assert sorted(main.cli.commands["subscriptions"].commands) == ["confirm"]  # type: ignore[attr-defined]
+    assert sorted(main.cli.commands["staff"].commands) == ["add", "disable", "list", "remove"]  # type: ignore[attr-defined]
