@@ -12,22 +12,19 @@ import base64
 import csv
 import io
 import json
-import os
 import re
 import secrets
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, Request, Route, expect
 
-from tests.browser.conftest import LEAD_ID_PATTERN, REPO_ROOT, Site, StackProcess, _watch_for_page_errors
+from tests.browser.conftest import LEAD_ID_PATTERN, Site, StackProcess, _watch_for_page_errors
 
 pytestmark = [pytest.mark.browser, pytest.mark.stack]
 
@@ -53,38 +50,32 @@ class Staff:
     site: Site
     stack: StackProcess
     admin: Account
-    accounts: dict[str, Account] = field(default_factory=dict)
 
-    def leads_cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")},
-            "PORT": str(self.stack.port),
-            "AWS_PORT": str(self.stack.aws_port),
-        }
-        return subprocess.run(
-            [sys.executable, "-m", "leads_cli", "--local", *args],
-            cwd=REPO_ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+    def leads_cli(self, *args: str) -> Any:
+        """``leads --local ... --json`` in this process (click's runner): the CLI as ops run it, without a new
+        interpreter per call."""
+        from click.testing import CliRunner
+        from leads_cli.main import cli
+        from leads_core import aws
 
-    def add_staff(self, email: str, *, admin: bool = False) -> Account:
-        """``leads --local staff add``: a new account with a temporary password (new-password step next)."""
-        result = self.leads_cli("staff", "add", email, *(["--admin"] if admin else []), "--json")
-        assert result.returncode == 0, result.stderr + result.stdout
-        document = json.loads(result.stdout)
-        password = document.get("temporary_password") or document.get("password")
-        assert isinstance(password, str), document
-        assert password, document
-        return Account(email, password)
+        saved = aws.session()  # the CLI installs its own session in this (shared) process
+        try:
+            runner = CliRunner(env={"AWS_PORT": str(self.stack.aws_port), "LEADS_STACK": None})
+            result = runner.invoke(cli, ["--local", *args, "--json"], catch_exceptions=False)
+        finally:
+            aws.use_session(saved)
+        assert result.exit_code == 0, result.stderr + result.stdout
+        return json.loads(result.stdout)
+
+    def add_staff(self, email: str) -> Account:
+        """``leads --local staff add``: a new `staff` account with a temporary password (new-password step
+        at the first sign-in)."""
+        document = self.leads_cli("staff", "add", email)
+        assert document["group"] == "staff"
+        return Account(email, str(document["temporary_password"]))
 
     def audit(self) -> list[dict[str, Any]]:
-        result = self.leads_cli("audit", "--json", "--limit", "0")
-        assert result.returncode == 0, result.stderr
-        return list(json.loads(result.stdout)["entries"])
+        return list(self.leads_cli("audit", "--limit", "0")["entries"])
 
 
 def submit_lead(site: Site, **fields: Any) -> str:
@@ -372,6 +363,7 @@ def test_inbox_newest_first_filters_find_and_paging(staff: Staff, admin_console:
     # Paging: the real API with a page size of 2 (the console asks for 25), its `next` cursor followed.
     for name in ("Drew", "Emery", "Finley"):
         submit_lead(site, first_name=name)
+
     def page_of_two(route: Route) -> None:
         route.continue_(url=route.request.url.replace("limit=25", "limit=2"))
 
