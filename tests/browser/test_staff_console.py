@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import base64
 import csv
+import hashlib
+import hmac
 import io
 import json
 import re
 import secrets
+import struct
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -97,6 +101,23 @@ def submit_lead(site: Site, **fields: Any) -> str:
         lead_id = str(json.load(response)["id"])
     assert re.match(LEAD_ID_PATTERN, lead_id)
     return lead_id
+
+
+def totp(secret: str, at: float | None = None) -> str:
+    """The authenticator app's 6-digit code for a base32 secret (RFC 6238: SHA-1, 30-second steps)."""
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8), casefold=True)
+    counter = struct.pack(">Q", int((time.time() if at is None else at) // 30))
+    digest = hmac.new(key, counter, hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    value = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
+    return f"{value % 1_000_000:06d}"
+
+
+def fresh_totp(secret: str) -> str:
+    """A code with 5 s or more of its 30-second step left (the emulation accepts the current step only)."""
+    if time.time() % 30 > 25:
+        time.sleep(30 - time.time() % 30 + 0.1)
+    return totp(secret)
 
 
 def api_status(site: Site, method: str, path: str, token: str) -> int:
@@ -607,3 +628,55 @@ def test_visitor_markup_shows_as_text(staff: Staff, staff_console: ConsolePage) 
     assert page.locator("main img, main svg, main script, main b, main i").count() == 0
     assert page.evaluate("() => window.__pwned") is None
     assert "\u202e" not in page.locator("main").inner_text()
+
+
+def test_authenticator_set_up_at_first_sign_in_and_code_after(staff: Staff, browser: Browser) -> None:
+    """With MFA required (the pool as `StaffMfa=required` deploys it), a new member sets up an authenticator
+    app at the first sign-in (key shown as text), and every later sign-in asks for its code."""
+    import boto3
+
+    with urllib.request.urlopen(staff.site.url("/staff/config.json"), timeout=10) as response:
+        pool_id = json.load(response)["userPoolId"]
+    cognito = boto3.client(
+        "cognito-idp",
+        endpoint_url=staff.site.aws_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    account = staff.add_staff(f"mfa.{secrets.token_hex(3)}@clinic.example")
+    cognito.set_user_pool_mfa_config(
+        UserPoolId=pool_id, SoftwareTokenMfaConfiguration={"Enabled": True}, MfaConfiguration="ON"
+    )
+    console = ConsolePage(browser, staff.site)
+    try:
+        page = console.open()
+        console.sign_in(account)
+        console.choose_password(NEW_PASSWORD)
+        expect(page.get_by_role("heading", name="Set up your authenticator app")).to_be_visible()
+        secret = page.locator("#mfa-secret").inner_text().replace(" ", "")
+        assert re.fullmatch(r"[A-Za-z2-7]{8,}=*", secret), secret  # base32, as authenticator apps take it
+        uri = page.locator("#mfa-uri").inner_text()
+        assert uri.startswith("otpauth://totp/"), uri
+        assert f"secret={secret}&issuer=" in uri, uri
+        assert page.locator("#view-mfa-setup img").count() == 0  # no QR image from any service
+        wrong = "000000" if totp(secret) != "000000" else "111111"
+        page.get_by_label("6-digit code from the app").fill(wrong)
+        page.get_by_role("button", name="Confirm and sign in").click()
+        expect(page.locator("#mfa-setup-error")).to_contain_text("did not match")
+        page.get_by_label("6-digit code from the app").fill(fresh_totp(secret))
+        page.get_by_role("button", name="Confirm and sign in").click()
+        expect(page.locator("#view-inbox")).to_be_visible()
+
+        page.get_by_role("button", name="Sign out").click()
+        expect(console.notice()).to_have_text("You are signed out.")
+        console.sign_in(Account(account.email, NEW_PASSWORD))
+        expect(page.get_by_role("heading", name="Enter your code")).to_be_visible()
+        page.get_by_label("6-digit code from your authenticator app").fill(fresh_totp(secret))
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.locator("#view-inbox")).to_be_visible()
+    finally:
+        cognito.set_user_pool_mfa_config(
+            UserPoolId=pool_id, SoftwareTokenMfaConfiguration={"Enabled": True}, MfaConfiguration="OPTIONAL"
+        )
+        console.close()
