@@ -490,6 +490,9 @@ function clearScreen() {
     },
   );
   state.knownLocations.clear();
+  if (state.config && Array.isArray(state.config.locations)) {
+    state.config.locations.forEach(rememberLocation);
+  }
   state.filters = { status: "", location: "", urgent: false };
   byId("user-bar").hidden = true;
   byId("load-more").hidden = true;
@@ -887,7 +890,7 @@ function fillDetails(listId, fields, lead, shown) {
     }
   });
   if (!list.children.length) {
-    list.append(h("dt", "", "Nothing given"), h("dd", "", "—"));
+    list.append(h("dt", "", "Nothing recorded"), h("dd", "", "—"));
   }
 }
 
@@ -1327,6 +1330,9 @@ async function start() {
   const minutes = Number(state.config.idleMinutes);
   state.idleMs = (Number.isFinite(minutes) && minutes > 0 ? minutes : 30) * 60000;
   state.apiRoot = apiRootFor(state.config);
+  if (Array.isArray(state.config.locations)) {
+    state.config.locations.forEach(rememberLocation); // the clinic's locations, offered in the filter
+  }
   showView("view-sign-in", "sign-in-email");
   if (LEAD_ID.test(leadIdFromHash())) {
     announce("Sign in to open lead " + leadIdFromHash() + ".");
