@@ -21,7 +21,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from leads_core import deadline
 from leads_core.cursor import InvalidCursor
-from leads_core.errors import ConfigurationError, LeadNotFound, StorageUnavailable
+from leads_core.errors import LeadNotFound, StorageUnavailable
 from leads_core.manage import (
     STAFF_STATUSES,
     InvalidLeadId,
@@ -268,7 +268,9 @@ def console_config() -> Response:
         "userPoolId": settings.user_pool_id,
         "clientId": settings.client_id,
         "authEndpoint": settings.auth_endpoint,
-        "idleMinutes": settings.idle_minutes,
+        "idleMinutes": int(settings.idle_minutes)
+        if settings.idle_minutes.is_integer()
+        else settings.idle_minutes,
         "apiBase": "",
     }
     return Response(status_code=200, body=json.dumps(document), headers=headers)
@@ -301,8 +303,6 @@ def handle_error(exc: Exception) -> Response:  # noqa: PLR0911 - one branch per 
         return _error(400, exc.message)
     if isinstance(exc, InvalidCursor | InvalidLimit | InvalidSince):
         return _error(400, _INPUT_MESSAGES[type(exc)])
-    if isinstance(exc, StorageUnavailable):
-        return _json(503, {"message": "Try again in a moment."})
     return _unexpected(exc)
 
 
@@ -313,13 +313,32 @@ _INPUT_MESSAGES: dict[type[Exception], str] = {
 }
 
 
-def _unexpected(exc: Exception) -> Response:
+# AWS answers that mean "try again shortly" (after botocore's own retries), not a bug of ours.
+_UNAVAILABLE_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "TransactionConflictException",
+        "TransactionCanceledException",
+        "TransactionInProgressException",
+    }
+)
+
+
+def _unavailable(exc: Exception) -> bool:
     from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
 
-    if isinstance(exc, ClientError | BotoCoreError | ConfigurationError):
-        code = exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
-        details = {"error_type": type(exc).__name__, "code": str(code)[:64]}
-        logger.warning("storage unavailable", extra=details)
+    if isinstance(exc, StorageUnavailable | BotoCoreError):
+        return True
+    return isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") in _UNAVAILABLE_CODES
+
+
+def _unexpected(exc: Exception) -> Response:
+    if _unavailable(exc):
+        logger.warning("storage unavailable", extra={"error_type": type(exc).__name__})
         metrics.add_metric(name="StorageUnavailable", unit=MetricUnit.Count, value=1)
         return Response(
             status_code=503,

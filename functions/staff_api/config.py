@@ -14,6 +14,10 @@ from urllib.parse import urlsplit
 
 from leads_core.errors import ConfigurationError
 
+# Idle minutes may be fractional (a short idle time for tests); at most the 12 hours of a refresh token.
+MIN_IDLE_MINUTES = 0.05
+MAX_IDLE_MINUTES = 720
+
 CONSOLE_FILES = {
     "index.html": "text/html; charset=utf-8",
     "console.js": "text/javascript; charset=utf-8",
@@ -29,7 +33,7 @@ class StaffSettings:
     client_id: str
     console_url: str
     auth_endpoint: str
-    idle_minutes: int
+    idle_minutes: float
 
     @property
     def auth_origin(self) -> str:
@@ -57,11 +61,11 @@ def staff_settings() -> StaffSettings:
     if console_url and not console_url.endswith("/staff/") and not console_url.endswith("/"):
         raise ConfigurationError("CONSOLE_URL must end with /")
     try:
-        idle = int(os.environ.get("STAFF_IDLE_MINUTES", "30"))
+        idle = float(os.environ.get("STAFF_IDLE_MINUTES", "30"))
     except ValueError:
-        raise ConfigurationError("STAFF_IDLE_MINUTES must be a whole number of minutes") from None
-    if not 1 <= idle <= 720:
-        raise ConfigurationError("STAFF_IDLE_MINUTES must be from 1 to 720")
+        raise ConfigurationError("STAFF_IDLE_MINUTES must be a number of minutes") from None
+    if not MIN_IDLE_MINUTES <= idle <= MAX_IDLE_MINUTES:  # NaN fails too
+        raise ConfigurationError(f"STAFF_IDLE_MINUTES must be from {MIN_IDLE_MINUTES} to {MAX_IDLE_MINUTES}")
     return StaffSettings(
         table_name=_required("TABLE_NAME"),
         region=region,

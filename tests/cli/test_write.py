@@ -41,6 +41,28 @@ def test_set_status_with_a_note_then_without(leads: Cli, submit: Submitter) -> N
     assert "status_note" not in shown  # a note belongs to the change it was written for
 
 
+def test_set_status_writes_history_and_answers_the_lead_once_and_erase_removes_the_history(
+    leads: Cli, submit: Submitter, table_items: Callable[[], list[dict[str, Any]]]
+) -> None:
+    from leads_core.manage import LeadAdmin
+
+    lead_id = submit(submission_id="status-lead-0002")
+    table = load_settings().table_name
+
+    first = leads.json("set-status", lead_id, "contacted", "--note", "Voicemail")
+    leads.json("set-status", lead_id, "closed")
+
+    lead = LeadAdmin(table).lead_with_history(lead_id)
+    assert lead["first_answered_at"] == first["status_changed_at"]
+    assert lead["first_answered_by"] == MOTO_CALLER_ARN
+    assert [(h["action"], h["status"], h["note"], h["actor"]) for h in lead["history"]] == [
+        ("status", "contacted", "Voicemail", MOTO_CALLER_ARN),
+        ("status", "closed", None, MOTO_CALLER_ARN),
+    ]
+    assert leads("erase", lead_id, "--yes").exit_code == 0
+    assert [i for i in table_items() if i["pk"] == f"LEAD#{lead_id}"] == []
+
+
 def test_set_status_human_output(leads: Cli, submit: Submitter) -> None:
     lead_id = submit(submission_id="status-lead-0002")
 

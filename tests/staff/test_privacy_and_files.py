@@ -170,7 +170,21 @@ def test_a_bad_idle_setting_stops_the_function_naming_it(
     from leads_core.errors import ConfigurationError
     from staff_api import config
 
-    monkeypatch.setenv("STAFF_IDLE_MINUTES", "soon")
+    for bad in ("soon", "0", "721", "nan"):
+        monkeypatch.setenv("STAFF_IDLE_MINUTES", bad)
+        config.staff_settings.cache_clear()
+        with pytest.raises(ConfigurationError, match="STAFF_IDLE_MINUTES"):
+            config.staff_settings()
+
+
+def test_a_short_idle_time_may_be_a_fraction_of_a_minute(
+    staff_env: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from staff_api import config
+
+    monkeypatch.setenv("STAFF_IDLE_MINUTES", "0.2")
     config.staff_settings.cache_clear()
-    with pytest.raises(ConfigurationError, match="STAFF_IDLE_MINUTES"):
-        config.staff_settings()
+
+    reply = invoke_raw(load_event("staff_config"))
+
+    assert json.loads(reply.body)["idleMinutes"] == 0.2
