@@ -191,7 +191,7 @@ class Target:
 
             client = boto3.Session(
                 aws_access_key_id="testing",
-                aws_secret_access_key="testing",  # noqa: S106 - the local stack's fake credentials
+                aws_secret_access_key="testing",  # noqa: S106 # nosec B106: the local stack's fake credentials
                 region_name=LOCAL_REGION,
             ).client("cognito-idp", endpoint_url=self.endpoint_url)
             try:

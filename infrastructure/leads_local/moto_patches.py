@@ -11,6 +11,8 @@ cancelled transaction, and a record that was visible for a moment and then remov
 skip the next record (moto numbers records by position). Everything else in moto is untouched.
 
 The local stack installs it at start and removes it at stop; ``LOCAL_STOCK_MOTO=1`` runs stock moto.
+``install()`` also makes the emulated Cognito honour the app client's token lifetimes
+(``leads_local.cognito_tokens``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
+
+from leads_local import cognito_tokens
 
 _state = threading.local()
 _installed = False
@@ -79,6 +83,7 @@ class _CopyModule:
 def install() -> bool:
     """Patch moto in this process (idempotent); returns whether the speed-up is active."""
     global _installed  # noqa: PLW0603
+    cognito_tokens.install()  # token lifetimes as the app client sets them (fidelity, not speed: always)
     if not enabled():
         return False
     if _installed:
@@ -121,6 +126,7 @@ def install() -> bool:
 def uninstall() -> None:
     """Restore stock moto (so tests outside the harness see moto exactly as shipped)."""
     global _installed  # noqa: PLW0603
+    cognito_tokens.uninstall()
     if not _installed:
         return
     from moto.dynamodb import models as dynamodb_models  # noqa: PLC0415 - moto loads only when the patch is used

@@ -298,7 +298,6 @@ class LocalStack:
         schedule_seconds: float = 10.0,
         log: Callable[[str], None] = lambda line: print(line, flush=True),
         on_alert: Callable[[DeliveredAlert], None] | None = None,
-        handlers: Mapping[str, Handler] | None = None,
     ) -> None:
         self.port = port
         self.aws_port = aws_port
@@ -327,12 +326,9 @@ class LocalStack:
         self._invoke_lock = threading.Lock()
         self._binary_types = binary_media_types()
         self._memory, self._timeout = self._function_limits()
-        # The template's API routes; their functions load lazily (``handlers``: logical id -> handler).
-        self.router = Router(api_routes())
-        self._api_handlers = {
-            route.function: LazyHandler(route.handler_module, (handlers or {}).get(route.function))
-            for route in self.router.routes
-        }
+        self.router = Router(api_routes())  # the template's API routes
+        self._api_handlers = {r.function: LazyHandler(r.handler_module) for r in self.router.routes}
+        self._invocations: dict[str, int] = {}
         self.cognito: LocalCognito | None = None
 
     # -- addresses ------------------------------------------------------------------------------------------
@@ -649,7 +645,8 @@ class LocalStack:
             path_parameters=found.path_parameters,
             claims=claims,
         )
-        return self._invoke_http(self._api_handlers[found.route.function], found.route.function, event)
+        function = found.route.function
+        return self._invoke_http(self._api_handlers[function], function, event)
 
     def _invoke_http(self, loader: LazyHandler, logical_id: str, event: dict[str, Any]) -> HttpResponse:
         """Run a function for a proxy event as API Gateway's proxy integration would."""
@@ -665,6 +662,7 @@ class LocalStack:
             memory_limit_in_mb=self._memory,
             timeout_seconds=self._timeout,
         )
+        self._invocations[logical_id] = self._invocations.get(logical_id, 0) + 1
         try:
             result = handler(event, context)
         except Exception as exc:
@@ -676,6 +674,10 @@ class LocalStack:
             self.log(f"{logical_id} timed out after {self._timeout:g} s (request {request_id})")
             return _gateway_error(502, "Internal server error", request_id)
         return _http_response(result, request_id)
+
+    def invocations(self, logical_id: str) -> int:
+        """How often the API emulation has invoked that function (a refused request invokes nothing)."""
+        return self._invocations.get(logical_id, 0)
 
     def cognito_call(self, headers: list[tuple[str, str]], body: bytes) -> ProxyReply:
         """The console's sign-in calls (``COGNITO_PROXY_PATH``), passed on to the emulation."""

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
+from leads_local.apigw import HttpRequest, build_event
 from leads_local.authorizer import (
     CognitoAuthorizer,
     Unauthorized,
@@ -206,3 +207,15 @@ def test_token_from_reads_the_configured_header_only() -> None:
     assert token_from([("X-Token", "abc")], "X-Token") == "abc"
     with pytest.raises(Unauthorized):
         token_from([("X-Token", "abc")])
+
+
+def test_the_claims_reach_the_event_where_api_gateway_puts_them() -> None:
+    request = HttpRequest("GET", "/staff/leads/ABC", "", [("Authorization", "t")], b"", "127.0.0.1")
+    result = authorizer().authorize(header(sign(claims())))
+    event = build_event(request, "/staff/leads/{id}", path_parameters={"id": "ABC"}, claims=result)
+    assert event["requestContext"]["authorizer"] == {"claims": result}
+    assert event["pathParameters"] == {"id": "ABC"}
+    assert event["resource"] == event["requestContext"]["resourcePath"] == "/staff/leads/{id}"
+    public = build_event(request, "/staff")
+    assert "authorizer" not in public["requestContext"]
+    assert public["pathParameters"] is None

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
+import importlib.resources
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -9,7 +12,9 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from leads_local import cognito
+from joserfc import jwt
+from joserfc.jwk import KeySet
+from leads_local import cognito, cognito_tokens, moto_patches
 from leads_local import template as cfn
 from moto import mock_aws
 
@@ -115,3 +120,43 @@ def test_only_browser_operations_are_forwarded() -> None:
         "http://127.0.0.1:1", [("X-Amz-Target", "AWSCognitoIdentityProviderService.InitiateAuth")], b"{}"
     )
     assert unreachable.status == 503
+
+
+def test_token_lifetimes_follow_the_client_settings() -> None:
+    config = {"IdTokenValidity": 30, "AccessTokenValidity": 2, "TokenValidityUnits": {"AccessToken": "hours"}}
+    assert cognito_tokens.lifetime_seconds(config, "id") == 30 * 3600  # no unit given: hours, as Cognito
+    in_minutes = {**config, "TokenValidityUnits": {"IdToken": "minutes"}}
+    assert cognito_tokens.lifetime_seconds(in_minutes, "id") == 1800
+    assert cognito_tokens.lifetime_seconds(config, "access") == 7200
+    assert cognito_tokens.lifetime_seconds({}, "id") == 3600
+    assert cognito_tokens.lifetime_seconds(config, "refresh") == 3600
+
+
+def test_the_emulated_pool_issues_tokens_for_the_templates_lifetime(idp: Any) -> None:
+    pool = cognito.create_user_pools(idp, "http://x", "clinic-leads-local")["StaffUserPool"]
+    demo = cognito.create_demo_admin(idp, pool)
+    template_client = cfn.resource("StaffUserPoolClient")["Properties"]
+    expected = cognito_tokens.lifetime_seconds(template_client, "id")
+    assert expected == 30 * 60
+
+    def sign_in() -> dict[str, Any]:
+        return dict(
+            idp.initiate_auth(
+                ClientId=pool.client_id(),
+                AuthFlow="USER_PASSWORD_AUTH",
+                AuthParameters={"USERNAME": demo.email, "PASSWORD": demo.password},
+            )["AuthenticationResult"]
+        )
+
+    with moto_patches.installed():
+        result = sign_in()
+    claims = jwt.decode(result["IdToken"], cognito_key()).claims
+    assert claims["exp"] - claims["iat"] == expected
+    assert result["ExpiresIn"] == cognito_tokens.lifetime_seconds(template_client, "access")
+    stock = jwt.decode(sign_in()["IdToken"], cognito_key()).claims  # patch removed: moto's own hour
+    assert stock["exp"] - stock["iat"] == 3600
+
+
+def cognito_key() -> Any:
+    resource = importlib.resources.files("moto.cognitoidp") / "resources" / "jwks-public.json.gz"
+    return KeySet.import_key_set(json.loads(gzip.decompress(resource.read_bytes())))

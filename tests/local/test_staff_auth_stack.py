@@ -1,10 +1,10 @@
 """The staff routes through the running local stack: the Cognito authorizer enforced as API Gateway does.
 
 A refused request is answered ``401 {"message": "Unauthorized"}`` by the API emulation and the staff
-function is never invoked: the stack runs with a recording stand-in for ``StaffApiFunction`` (the test
-observes whether, and with what event, API Gateway's emulation calls it). Tokens come from the emulated pool
-itself (sign-in through the console's ``/_local/cognito/`` endpoint), from another pool or app client made in
-the same emulation, or are re-signed by the test.
+function (the real ``StaffApiFunction``) is never invoked: ``LocalStack.invocations`` counts the emulation's
+invocations of it. Tokens come from the emulated pool itself (sign-in through the console's
+``/_local/cognito/`` endpoint), from another pool or app client made in the same emulation, or are re-signed
+by the test.
 """
 
 from __future__ import annotations
@@ -33,27 +33,12 @@ pytestmark = pytest.mark.stack
 TARGET = "AWSCognitoIdentityProviderService."
 
 
-class StaffFunction:
-    """Stands in for StaffApiFunction: records each event it is invoked with."""
-
-    def __init__(self) -> None:
-        self.events: list[dict[str, Any]] = []
-
-    def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
-        self.events.append(event)
-        return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": '{"ok": true}'}
+STAFF_FUNCTION = "StaffApiFunction"
 
 
 @pytest.fixture(scope="module")
-def staff_function() -> StaffFunction:
-    return StaffFunction()
-
-
-@pytest.fixture(scope="module")
-def local(staff_function: StaffFunction) -> Iterator[LocalStack]:
-    stack = LocalStack(
-        port=0, aws_port=0, log=lambda line: None, handlers={"StaffApiFunction": staff_function}
-    )
+def local() -> Iterator[LocalStack]:
+    stack = LocalStack(port=0, aws_port=0, log=lambda line: None)
     stack.start()
     try:
         yield stack
@@ -61,9 +46,21 @@ def local(staff_function: StaffFunction) -> Iterator[LocalStack]:
         stack.stop()
 
 
-@pytest.fixture(autouse=True)
-def _forget_calls(staff_function: StaffFunction) -> None:
-    staff_function.events.clear()
+class StaffFunction:
+    """Counts the invocations of the staff function from the moment a test starts."""
+
+    def __init__(self, local: LocalStack) -> None:
+        self.local = local
+        self.start = local.invocations(STAFF_FUNCTION)
+
+    @property
+    def invoked(self) -> int:
+        return self.local.invocations(STAFF_FUNCTION) - self.start
+
+
+@pytest.fixture
+def staff_function(local: LocalStack) -> StaffFunction:
+    return StaffFunction(local)
 
 
 class Reply:
@@ -158,7 +155,7 @@ def assert_refused(local: LocalStack, staff_function: StaffFunction, token: str 
     reply = list_leads(local, token)
     assert reply.status == 401
     assert reply.json() == {"message": "Unauthorized"}
-    assert staff_function.events == []  # the function never ran
+    assert staff_function.invoked == 0  # the function never ran
 
 
 # -- refused ------------------------------------------------------------------------------------------------
@@ -240,43 +237,36 @@ def test_every_protected_route_is_refused_without_a_token(
         path = route.resource.replace("{id}", "0123456789")
         reply = call(f"{local.base_url}{path}", route.method, b"{}" if route.method == "POST" else None)
         assert (route.method, path, reply.status) == (route.method, path, 401)
-    assert staff_function.events == []
+    assert staff_function.invoked == 0
 
 
 # -- accepted -----------------------------------------------------------------------------------------------
 def test_a_valid_id_token_reaches_the_function_with_its_claims(
     local: LocalStack, staff_function: StaffFunction, admin_tokens: dict[str, str]
 ) -> None:
-    pool = staff_pool(local)
-    reply = list_leads(local, admin_tokens["IdToken"], "/staff/leads/0123456789")
-    assert reply.status == 200
-    (event,) = staff_function.events
-    assert event["resource"] == "/staff/leads/{id}"
-    assert event["pathParameters"] == {"id": "0123456789"}
-    claims = event["requestContext"]["authorizer"]["claims"]
-    assert claims["email"] == "admin@clinic.local"
-    assert claims["cognito:groups"] == "admin"
-    assert claims["token_use"] == "id"
-    assert claims["aud"] == pool.client_id()
-    assert claims["iss"] == pool.issuer
-    assert claims["cognito:username"]
-    assert re.fullmatch(r"\w{3} \w{3} \d\d \d\d:\d\d:\d\d UTC \d{4}", claims["exp"])
-    assert all(isinstance(value, str) for value in claims.values())
+    reply = list_leads(local, admin_tokens["IdToken"])
+    assert (reply.status, reply.json()) == (200, {"leads": [], "next": None})
+    # The function read the caller's groups from the claims: an admin-only route answers.
+    export = call(f"{local.base_url}/staff/export", headers={"Authorization": admin_tokens["IdToken"]})
+    assert export.status == 200
+    assert export.headers["Content-Type"].startswith("text/csv")
+    # ... and the id in the path reached it as a path parameter (the function's own 404 for an unknown lead).
+    unknown = list_leads(local, admin_tokens["IdToken"], "/staff/leads/0123456789")
+    assert unknown.status == 404
+    assert staff_function.invoked == 3
 
 
 def test_a_bearer_prefix_is_accepted(
     local: LocalStack, staff_function: StaffFunction, admin_tokens: dict[str, str]
 ) -> None:
     assert list_leads(local, f"Bearer {admin_tokens['IdToken']}").status == 200
-    assert len(staff_function.events) == 1
+    assert staff_function.invoked == 1
 
 
 def test_the_console_files_need_no_token(local: LocalStack, staff_function: StaffFunction) -> None:
-    for path in ("/staff/", "/staff/console.js", "/staff/config.json"):
+    for path in ("/staff/", "/staff/console.js", "/staff/console.css", "/staff/config.json"):
         assert call(f"{local.base_url}{path}").status == 200
-    resources = [e["resource"] for e in staff_function.events]
-    assert resources == ["/staff", "/staff/console.js", "/staff/config.json"]
-    assert all("authorizer" not in e["requestContext"] for e in staff_function.events)
+    assert staff_function.invoked == 4
 
 
 def test_a_route_the_api_does_not_define_is_answered_by_api_gateway(
@@ -285,7 +275,7 @@ def test_a_route_the_api_does_not_define_is_answered_by_api_gateway(
     for method, path in (("GET", "/staff/nothing"), ("PUT", "/staff/leads"), ("HEAD", "/staff/")):
         reply = call(f"{local.base_url}{path}", method, headers={"Authorization": admin_tokens["IdToken"]})
         assert reply.status == 403
-    assert staff_function.events == []
+    assert staff_function.invoked == 0
 
 
 # -- the demo account, the console's settings, leads --local -----------------------------------------------
@@ -298,7 +288,9 @@ def test_make_run_prints_one_staff_console_line_whose_account_signs_in(local: Lo
     assert url == f"http://127.0.0.1:{local.port}/staff/"
     assert user == "admin@clinic.local"
     tokens = sign_in(local, staff_pool(local).client_id(), user, password)
-    assert claims_of(tokens["IdToken"])["cognito:groups"] == ["admin"]
+    claims = claims_of(tokens["IdToken"])
+    assert claims["cognito:groups"] == ["admin"]
+    assert claims["exp"] - claims["iat"] == 30 * 60  # the app client's IdTokenValidity in the template
     wrong = cognito_call(
         local,
         "InitiateAuth",
@@ -317,8 +309,29 @@ def test_the_sign_in_endpoint_refuses_admin_operations(local: LocalStack) -> Non
     reply = cognito_call(local, "AdminCreateUser", {"UserPoolId": pool.pool_id, "Username": "x@y.z"})
     assert reply.status == 400
     users = idp(local).list_users(UserPoolId=pool.pool_id)["Users"]
-    assert len(users) == 1  # the demo admin only
+    values = [u["Username"] for u in users] + [a["Value"] for u in users for a in u.get("Attributes", [])]
+    assert "x@y.z" not in values
     assert call(f"{local.base_url}/_local/cognito/").status == 405
+
+
+def test_config_json_names_the_local_pool_and_the_same_origin_sign_in_endpoint(local: LocalStack) -> None:
+    pool = staff_pool(local)
+    reply = call(f"{local.base_url}/staff/config.json")
+    assert reply.status == 200
+    config = reply.json()
+    assert config["userPoolId"] == pool.pool_id
+    assert config["clientId"] == pool.client_id()
+    assert config["authEndpoint"] == f"{local.base_url}/_local/cognito/"
+    assert "connect-src 'self'" in reply.headers["Content-Security-Policy"]
+
+
+def test_sign_in_is_recorded_through_the_authorizer(
+    local: LocalStack, staff_function: StaffFunction, admin_tokens: dict[str, str]
+) -> None:
+    headers = {"Authorization": admin_tokens["IdToken"]}
+    reply = call(f"{local.base_url}/staff/session", "POST", headers=headers)
+    assert reply.status == 204
+    assert staff_function.invoked == 1
 
 
 def test_the_staff_function_settings_point_at_the_pool_and_the_console(local: LocalStack) -> None:
@@ -339,3 +352,47 @@ def test_leads_local_finds_the_running_pool(local: LocalStack) -> None:
     assert target.resource("console") == f"{local.base_url}/staff/"
     health = call(f"{local.base_url}/_local/health").json()
     assert health["staff"]["StaffUserPoolId"] == pool.pool_id
+
+
+def test_a_new_staff_member_sets_a_password_at_first_sign_in_and_cannot_use_admin_routes(
+    local: LocalStack, staff_function: StaffFunction
+) -> None:
+    pool = staff_pool(local)
+    client = idp(local)
+    email, temporary, chosen = "casey@clinic.local", "Temporary-Pass-1!", "Chosen-Pass-2#x"
+    client.admin_create_user(
+        UserPoolId=pool.pool_id,
+        Username=email,
+        TemporaryPassword=temporary,
+        UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
+        MessageAction="SUPPRESS",
+    )
+    client.admin_add_user_to_group(UserPoolId=pool.pool_id, Username=email, GroupName="staff")
+    first = cognito_call(
+        local,
+        "InitiateAuth",
+        {
+            "AuthFlow": "USER_PASSWORD_AUTH",
+            "ClientId": pool.client_id(),
+            "AuthParameters": {"USERNAME": email, "PASSWORD": temporary},
+        },
+    )
+    assert first.status == 200
+    assert first.json()["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
+    answered = cognito_call(
+        local,
+        "RespondToAuthChallenge",
+        {
+            "ChallengeName": "NEW_PASSWORD_REQUIRED",
+            "ClientId": pool.client_id(),
+            "Session": first.json()["Session"],
+            "ChallengeResponses": {"USERNAME": email, "NEW_PASSWORD": chosen},
+        },
+    )
+    assert answered.status == 200
+    token = answered.json()["AuthenticationResult"]["IdToken"]
+    assert list_leads(local, token).status == 200
+    export = call(f"{local.base_url}/staff/export", headers={"Authorization": token})
+    assert export.status == 403  # the staff function's own check: staff is not admin
+    assert staff_function.invoked == 2
+    assert sign_in(local, pool.client_id(), email, chosen)["IdToken"]
