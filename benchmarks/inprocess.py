@@ -21,6 +21,7 @@ SUBMIT_ENV = {
     "FORM_URL": "https://www.example-clinic.com/consultation",
     "LOCATIONS": "naperville,oak-brook",
     "CLINIC_NAME": "Naperville Wellness Clinic",
+    "CONSOLE_URL": "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/v1/staff/",  # the alert functions'
     "RATE_LIMIT_PER_HOUR": "10000",
     "POWERTOOLS_SERVICE_NAME": "clinic-leads",
     "POWERTOOLS_METRICS_NAMESPACE": "ClinicLeads",

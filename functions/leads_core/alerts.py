@@ -10,11 +10,14 @@ messages). Rules (docs/alerts.md):
   our text is at most 160 characters of the GSM 03.38 *basic* alphabet (the display name comes from the
   ``TOPIC_DISPLAY_NAME`` setting, the same value as the template's ``StaffAlertsTopic`` ``DisplayName``).
   The text rules (alphabet, transliteration of visitor text, segment budget) are ``leads_core.gsm7``; here
-  the clinic's name is dropped and then the visitor's name shortened until it fits.
-- Detail per ``ALERT_DETAIL``: ``minimal`` (reference, service, location, priority, preferred contact method
-  and time), ``contact`` (adds first name, last initial and the callback phone or email), ``full`` (the email
-  part only adds full name, message, provider and attribution). The SMS never carries more than ``contact``
-  and never the message text.
+  the optional parts give way, in a fixed order, until it fits (``render_sms``).
+- Console link: the email and the SMS carry ``<CONSOLE_URL>#<lead id>`` (``settings.console_url``), the SMS
+  at its end and never cut; ``console_link_problem`` is the length budget the settings check applies, so a
+  ``CONSOLE_URL`` too long for even the tightest SMS stops the function at start.
+- Detail per ``ALERT_DETAIL``: ``minimal`` (the default: reference, service, location, priority, preferred
+  contact method and time, console link), ``contact`` (adds first name, last initial and the callback phone
+  or email), ``full`` (the email part only adds full name, message, provider and attribution). The SMS never
+  carries more than ``contact`` and never the message text.
 - Message attributes hold codes only: ``lead_id``, ``location``, ``service``, ``priority``, ``referral_type``,
   ``alert_type`` (``new_lead`` | ``escalation`` | ``digest`` | ``test``) and the code-only ``sms`` (``send`` |
   ``hold``): the phone subscriptions' filter policies require ``sms=send``, which is how the storm guard

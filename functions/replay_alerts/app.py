@@ -10,8 +10,8 @@ outage is outlasted instead of retried into the ground. When a failed alert stil
 Each run then sends the storm digests that are due (``leads_core.storm.flush_digests``: one SMS digest per
 ended 10-minute window whose texts were held; metric ``AlertStormDigests``).
 
-Settings: ``TOPIC_ARN``, ``TABLE_NAME``, ``ALERT_DETAIL``, ``ALERT_STORM_THRESHOLD`` and
-``TOPIC_DISPLAY_NAME`` as the alert function, plus
+Settings: ``TOPIC_ARN``, ``TABLE_NAME``, ``ALERT_DETAIL``, ``ALERT_STORM_THRESHOLD``, ``TOPIC_DISPLAY_NAME``
+and ``CONSOLE_URL`` (replayed alerts and digests link to the staff console) as the alert function, plus
 ``ALERT_FAILURES_QUEUE_URL`` and ``ALERT_STREAM_ARN`` (for messages that do not name their stream).
 Metrics: ``AlertReplayMessages``, ``AlertReplayDeleted``, ``AlertReplayKept`` (and the delivery metrics).
 """

@@ -147,18 +147,20 @@ SERVICES = ["depression", "anxiety", "ptsd", "bipolar", "ocd", "chronic_pain", "
 EMAILS = ["a@b.co", "o{brien}|x@example.com", "x" * 64 + "@example-clinic.com", ""]
 LEAD_ID = st.from_regex(LEAD_ID_PATTERN, fullmatch=True)
 SLUG = st.from_regex(r"[a-z0-9][a-z0-9-]{0,39}", fullmatch=True)
-HOST_LABEL = st.text(alphabet=string.ascii_lowercase + string.digits, min_size=1, max_size=40)
+HOST_CHARS = string.ascii_lowercase + string.digits + "-."
 PATH_SEGMENT = st.text(alphabet=string.ascii_letters + string.digits + "._-", min_size=1, max_size=30)
 
 
 @st.composite
 def console_urls(draw: st.DrawFn) -> str:
-    """https URLs of every length, from a few characters to far past any SMS budget."""
-    host = ".".join(draw(st.lists(HOST_LABEL, min_size=1, max_size=4)))
+    """https URLs of every length from 20 to 140 characters (around and past every SMS budget)."""
+    length = draw(st.integers(min_value=20, max_value=140))
     port = draw(st.sampled_from(["", ":8443"]))
-    path = "/".join(draw(st.lists(PATH_SEGMENT, max_size=4)))
+    path = "/".join(draw(st.lists(PATH_SEGMENT, max_size=3)))
     trailing = draw(st.sampled_from(["", "/"]))
-    return f"https://{host}{port}/{path}{trailing}"
+    host_length = max(1, length - len(f"https://.org{port}/{path}{trailing}"))
+    host = draw(st.text(alphabet=HOST_CHARS, min_size=host_length, max_size=host_length))
+    return f"https://{host}.org{port}/{path}{trailing}"
 
 
 @st.composite

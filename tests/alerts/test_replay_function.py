@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from leads_core import aws
 from leads_core.errors import ConfigurationError
+from leads_core.settings import load_settings
 from leads_local.apigw import LambdaContext
 from leads_local.scheduler import scheduled_event
 from replay_alerts import app as replay_app
@@ -71,4 +72,14 @@ def test_the_replay_function_names_a_missing_queue_setting(
     monkeypatch.delenv("ALERT_FAILURES_QUEUE_URL")
 
     with pytest.raises(ConfigurationError, match="ALERT_FAILURES_QUEUE_URL"):
+        _run()
+
+
+def test_the_replay_function_needs_the_console_url_its_alerts_and_digests_link_to(
+    alert_world: AlertWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CONSOLE_URL")
+    load_settings.cache_clear()
+
+    with pytest.raises(ConfigurationError, match="CONSOLE_URL: required by the alert functions"):
         _run()

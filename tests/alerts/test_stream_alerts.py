@@ -394,6 +394,34 @@ def test_missing_topic_setting_names_the_variable(
         handler(lambda_event([]), lambda_context)
 
 
+@pytest.mark.parametrize(
+    ("value", "rule"),
+    [
+        (None, "CONSOLE_URL: required by the alert functions"),
+        ("http://staff.example-clinic.com/staff/", "CONSOLE_URL: must be an https URL"),
+        ("https://" + "s" * 130 + ".example-clinic.com/staff/", "CONSOLE_URL: too long for a one-segment"),
+    ],
+)
+def test_a_missing_or_bad_console_url_stops_the_alert_function_naming_it(
+    value: str | None,
+    rule: str,
+    alert_world: AlertWorld,
+    handler: Any,
+    lambda_context: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    alert_world.put_lead()
+    if value is None:
+        monkeypatch.delenv("CONSOLE_URL")
+    else:
+        monkeypatch.setenv("CONSOLE_URL", value)
+    load_settings.cache_clear()
+    with pytest.raises(ConfigurationError, match=rule) as refused:
+        handler(lambda_event(alert_world.new_stream_records()), lambda_context)
+    assert "example-clinic" not in str(refused.value)
+    assert alert_world.inbox() == []  # nothing sent: the stream retries the batch once the setting is fixed
+
+
 def test_event_records_keep_lambda_shape(alert_world: AlertWorld) -> None:
     alert_world.put_lead()
     [record] = alert_world.new_stream_records()

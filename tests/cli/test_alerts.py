@@ -56,6 +56,9 @@ def test_alert_test_publishes_one_marked_normal_alert(
     assert attributes["sms"] == "send"  # phone subscriptions (filter sms=send) receive it
     assert "no action needed" in envelope["Message"]
     assert envelope["Subject"].endswith("| Naperville Wellness Clinic")  # CLINIC_NAME, as the alert function
+    # The console the alert functions link to (CONSOLE_URL), itself: a test alert has no lead to open.
+    console = "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/v1/staff/"
+    assert f"Staff console (real alerts open their lead there): {console}\n" in envelope["Message"]
 
 
 def test_alert_test_urgent_and_human_output(leads: Cli, inbox: Callable[[], list[dict[str, Any]]]) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 from click.testing import CliRunner
+from leads_cli.target import Target, TargetError, TargetOptions
 from leads_core import aws
 from leads_local.template import create_resources
 from moto.server import ThreadedMotoServer
@@ -50,8 +51,13 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+STACK_PARAMETERS = {"ClinicName": "Stack Clinic", "AlertDetail": "minimal"}
+
+
 @contextmanager
-def deployed(name: str, outputs: dict[str, str], calls: int = 1) -> Iterator[Stubber]:
+def deployed(
+    name: str, outputs: dict[str, str], calls: int = 1, parameters: dict[str, str] | None = None
+) -> Iterator[Stubber]:
     """``DescribeStacks`` of a deployed stack named ``name`` with these outputs, answered ``calls`` times.
 
     botocore's Stubber checks the request and the response against the CloudFormation service model; moto's
@@ -65,8 +71,8 @@ def deployed(name: str, outputs: dict[str, str], calls: int = 1) -> Iterator[Stu
         "CreationTime": datetime(2026, 11, 1, tzinfo=UTC),
         "StackStatus": "UPDATE_COMPLETE",
         "Parameters": [
-            {"ParameterKey": "ClinicName", "ParameterValue": "Stack Clinic"},
-            {"ParameterKey": "AlertDetail", "ParameterValue": "minimal"},
+            {"ParameterKey": key, "ParameterValue": value}
+            for key, value in {**STACK_PARAMETERS, **(parameters or {})}.items()
         ],
         "Outputs": [{"OutputKey": key, "OutputValue": value} for key, value in outputs.items()],
     }
@@ -162,3 +168,58 @@ def test_local_target_uses_the_local_stack_names(
         assert published["lead_id"].startswith("TEST-")
     finally:
         server.stop()
+
+
+API_URL = "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/v1/consultations"
+
+
+@pytest.mark.parametrize(
+    ("outputs", "parameters", "environ", "expected"),
+    [
+        ({"ApiUrl": API_URL}, {}, {}, "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/v1/staff/"),
+        (
+            {"ApiUrl": API_URL, "StaffConsoleUrl": "https://care.example.org/staff/"},
+            {},
+            {},
+            "https://care.example.org/staff/",
+        ),
+        (
+            {"ApiUrl": API_URL, "StaffConsoleUrl": "https://care.example.org/staff/"},
+            {"ConsoleUrl": "https://desk.example.org/staff"},
+            {},
+            "https://desk.example.org/staff/",
+        ),
+        (
+            {"ApiUrl": API_URL},
+            {},
+            {"LEADS_CONSOLE_URL": "https://ops.example.org/staff/"},
+            "https://ops.example.org/staff/",
+        ),
+    ],
+)
+def test_the_console_url_alerts_link_to_is_the_stacks(
+    stack: Any, outputs: dict[str, str], parameters: dict[str, str], environ: dict[str, str], expected: str
+) -> None:
+    """As the deployed alert functions have it: the ConsoleUrl parameter, else the StaffConsoleUrl output,
+    else the API's own /staff/; LEADS_CONSOLE_URL overrides."""
+    with deployed("clinic-leads-prod", outputs, parameters=parameters):
+        target = Target(TargetOptions(stack="clinic-leads-prod"), environ=environ)
+        assert target.console_url() == expected
+
+
+def test_the_local_console_url_and_a_bad_one(stack: Any, cli_env: dict[str, str | None]) -> None:
+    assert Target(TargetOptions(local=True), environ={"PORT": "3600"}).console_url() == (
+        "http://127.0.0.1:3600/staff/"
+    )
+    overridden = Target(TargetOptions(local=True), environ={"LEADS_CONSOLE_URL": "http://care.example.org/"})
+    with pytest.raises(TargetError, match=r"CONSOLE_URL\) must be an https URL"):
+        overridden.console_url()
+    too_long = "https://" + "a" * 130 + ".org/staff/"
+    with pytest.raises(TargetError, match=r"CONSOLE_URL\) is too long for a one-segment SMS"):
+        Target(TargetOptions(local=True), environ={"LEADS_CONSOLE_URL": too_long}).console_url()
+
+    bad = {**cli_env, "LEADS_CONSOLE_URL": "https://care.example.org/staff/?tab=new"}
+    refused = Cli(CliRunner(env=bad))("alert-test")
+    assert refused.exit_code == 4
+    assert "CONSOLE_URL" in refused.stderr
+    assert "tab=new" not in refused.stderr

@@ -25,14 +25,17 @@ def test_settings_precedence() -> None:
     assert settings["THANK_YOU_URL"] == "http://127.0.0.1:3000/thank-you"
     assert settings["FORM_URL"] == "http://127.0.0.1:3000/"
     assert settings["POWERTOOLS_TRACE_DISABLED"] == "true"
+    assert settings["CONSOLE_URL"] == "http://127.0.0.1:3000/staff/"  # alerts link to this stack's console
+    assert settings["ALERT_DETAIL"] == "minimal"  # the template's default
+    assert function_settings(3001, {})["CONSOLE_URL"] == "http://127.0.0.1:3001/staff/"
     environ = {
-        "ALERT_DETAIL": "minimal",
+        "ALERT_DETAIL": "contact",
         "CLINIC_NAME": "Oak Clinic",
         "TABLE_NAME": "prod-table",
         "LOCATIONS": "",
     }
     settings = function_settings(3000, environ, {"CLINIC_NAME": "Override"})
-    assert settings["ALERT_DETAIL"] == "minimal"  # environment honoured
+    assert settings["ALERT_DETAIL"] == "contact"  # environment honoured
     assert settings["CLINIC_NAME"] == "Override"  # explicit overrides win
     assert settings["LOCATIONS"] == "naperville"  # empty means unset
     assert "TABLE_NAME" not in settings  # resource names never come from the environment
@@ -49,6 +52,7 @@ def test_local_outputs_match_the_names_the_stack_creates() -> None:
         "http://127.0.0.1:4567/123456789012/clinic-leads-local-AlertFailuresQueue"
     )
     assert outputs["ApiUrl"] == "http://127.0.0.1:3001/consultations"
+    assert outputs["StaffConsoleUrl"] == "http://127.0.0.1:3001/staff/"
 
 
 def test_missing_handler_module_is_unavailable_not_fatal() -> None:

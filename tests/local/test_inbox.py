@@ -247,6 +247,7 @@ def test_local_stack_holds_storm_texts_and_shows_the_digest_as_phones_receive_it
         assert len(digests) == 1
         assert digests[0]["sms"].startswith("Clinic leads> 2 new requests since ")
         assert len(digests[0]["sms"]) <= SMS_MAX_CHARS
+        assert digests[0]["sms"].endswith(f" {local.base_url}/staff/")  # the console's link, whole
         for lead_id in (a["lead_id"] for a in held):
             assert lead_id in digests[0]["email"]
     finally:

@@ -175,6 +175,13 @@ def test_submit_json_alerts_staff_and_is_readable_with_boto3(local: LocalStack) 
     assert len(alert["sms"]) <= 160
     assert alert["email"] != alert["sms"]  # each protocol's part, not the default text twice
     assert alert["published_at"].endswith("Z")
+    # Both link to the lead in this stack's console; at the default minimal detail nobody is named.
+    link = f"{local.base_url}/staff/#{lead_id}"
+    assert alert["sms"].endswith(f" {link}")
+    assert f"Open it in the staff console: {link}\n" in alert["email"]
+    for personal in ("Jordan", "Sample", "jordan.sample", "555-0142", "5550142"):
+        assert personal not in alert["sms"]
+        assert personal not in alert["email"]
 
     dynamodb = boto3.client(
         "dynamodb",

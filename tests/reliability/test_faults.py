@@ -40,6 +40,7 @@ class _DeliverySettings:
     clinic_name: str = DEMO_CLINIC_NAME
     alert_detail: str = "contact"
     alert_storm_threshold: int = 20  # the template's AlertStormThreshold default
+    console_url: str = "http://127.0.0.1:3000/staff/"  # the local stack's CONSOLE_URL shape
 
 
 @contextmanager

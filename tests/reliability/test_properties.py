@@ -102,6 +102,7 @@ unknown = st.dictionaries(
 class _AlertSettings:
     clinic_name: str
     alert_detail: str
+    console_url: str = "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/v1/staff/"
 
 
 # What the API says whatever the input: field names and the fixed header values. A drawn string that is
@@ -149,6 +150,9 @@ def _check_alerts(lead_id: str, submission: dict[str, Any]) -> None:
         assert 1 <= len(alert.subject) <= 99
         assert set(alert.subject) <= PRINTABLE_ASCII, "subject is not printable ASCII (line breaks included)"
         assert len(alert.sms) <= 160
+        assert alert.sms.endswith(
+            f" https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/v1/staff/#{lead_id}"
+        )
         assert set(alert.sms) <= GSM7_BASIC, f"non-GSM-7 characters {sorted(set(alert.sms) - GSM7_BASIC)!r}"
         # Attributes are codes only: never a name, email, phone or message.
         assert alert.attributes["lead_id"] == lead_id
