@@ -126,6 +126,7 @@ const state = {
   lastLeadId: "",
   knownLocations: new Set(),
   ticker: 0,
+  session: 0, // one more at each sign-in and sign-out
 };
 
 // --- small DOM helpers ------------------------------------------------------------------------------------
@@ -447,6 +448,7 @@ async function refreshTokens() {
 /** Ends the session: forgets every token and everything shown, then tells Cognito (best effort). */
 function signOut(reason, kind) {
   const tokens = state.tokens;
+  state.session += 1;
   state.tokens = null;
   state.user = null;
   state.challenge = null;
@@ -600,15 +602,25 @@ async function api(method, path, options = {}) {
   if (!state.tokens) {
     throw new ApiError(401, "Not signed in.");
   }
+  // An answer that arrives after a sign-out (or for an earlier session) is dropped, never shown.
+  const session = state.session;
+  const current = () => {
+    if (session !== state.session || !state.tokens) {
+      throw new ApiError(401, "Signed out.");
+    }
+  };
   let response;
   try {
     response = await send(method, path, options);
-    if (response.status === 401 && (await refreshTokens())) {
+    if (response.status === 401 && session === state.session && (await refreshTokens())) {
+      current();
       response = await send(method, path, options);
     }
-  } catch (ignored) {
+  } catch (error) {
+    current();
     throw new ApiError(0, "No connection to the server. Check the connection and try again.");
   }
+  current();
   if (response.status === 401) {
     signOut("Your session has ended. Sign in again to continue.");
     throw new ApiError(401, "Signed out.");
@@ -624,6 +636,7 @@ async function api(method, path, options = {}) {
       data = null;
     }
   }
+  current();
   if (!response.ok) {
     throw new ApiError(response.status, apiMessage(response.status, data));
   }
@@ -633,6 +646,7 @@ async function api(method, path, options = {}) {
 // --- after sign-in, routing -------------------------------------------------------------------------------
 
 async function afterSignIn() {
+  state.session += 1;
   ["sign-in-form", "new-password-form", "mfa-setup-form", "mfa-form"].forEach((id) => byId(id).reset());
   byId("mfa-secret").textContent = "";
   byId("mfa-uri").textContent = "";
@@ -1112,7 +1126,11 @@ async function onExport(event) {
   await withBusy(button, async () => {
     try {
       const response = await api("GET", "/staff/export", { query: { since }, raw: true, accept: "text/csv" });
-      const blob = new Blob([await response.text()], { type: "text/csv;charset=utf-8" });
+      const text = await response.text();
+      if (!state.tokens) {
+        return; // signed out while the file was on its way: nothing is saved
+      }
+      const blob = new Blob([text], { type: "text/csv;charset=utf-8" });
       const url = URL.createObjectURL(blob);
       const link = h("a", "");
       link.href = url;
