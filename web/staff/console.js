@@ -737,8 +737,9 @@ async function loadLeads(reset) {
   state.next = data.next || null;
   byId("load-more").hidden = !state.next;
   const shown = list.children.length;
+  const more = state.next ? "; older ones below." : ".";
   byId("inbox-count").textContent =
-    shown === 0 ? "No leads match." : shown + (shown === 1 ? " lead" : " leads") + " shown" + (state.next ? "; older ones below." : ".");
+    shown === 0 ? "No leads match." : shown + (shown === 1 ? " lead" : " leads") + " shown" + more;
   state.lastSlaRender = Date.now();
   return items;
 }
@@ -1224,7 +1225,9 @@ async function onMfa(event) {
     return;
   }
   await withBusy(form.querySelector("button[type=submit]"), async () => {
-    await challengeStep("mfa-error", "mfa-code", () => respond("SOFTWARE_TOKEN_MFA", { SOFTWARE_TOKEN_MFA_CODE: code }));
+    await challengeStep("mfa-error", "mfa-code", () =>
+      respond("SOFTWARE_TOKEN_MFA", { SOFTWARE_TOKEN_MFA_CODE: code }),
+    );
   });
 }
 
@@ -1342,7 +1345,8 @@ async function start() {
   try {
     state.config = await loadConfig();
   } catch (ignored) {
-    byId("loading").textContent = "The console could not load its settings. Reload the page; if that fails, tell the operations team.";
+    byId("loading").textContent =
+      "The console could not load its settings. Reload the page; if that fails, tell the operations team.";
     return;
   }
   const minutes = Number(state.config.idleMinutes);
