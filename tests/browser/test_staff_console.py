@@ -510,6 +510,7 @@ def test_keyboard_alone(staff: Staff, browser: Browser) -> None:
     try:
         page = console.open()
         expect(page.get_by_label("Email", exact=True)).to_be_focused()
+        assert axe_violations(page) == []
         page.keyboard.type(staff.admin.email)
         page.keyboard.press("Tab")
         expect(page.get_by_label("Password", exact=True)).to_be_focused()
@@ -539,6 +540,7 @@ def test_keyboard_alone(staff: Staff, browser: Browser) -> None:
         page.keyboard.press("Enter")
         cancel, confirm = page.locator("#erase-cancel"), page.locator("#erase-confirm")
         expect(cancel).to_be_focused()
+        assert axe_violations(page) == []  # with the dialog open
         page.keyboard.press("Tab")
         expect(confirm).to_be_focused()
         page.keyboard.press("Tab")
@@ -713,3 +715,38 @@ def test_an_answer_that_arrives_after_sign_out_is_not_shown(
         expect(page.locator("#lead-list li")).to_have_count(0)
     finally:
         console.close()
+
+
+def test_time_left_and_overdue_show_when_the_api_gives_a_due_time(
+    staff: Staff, admin_console: ConsolePage
+) -> None:
+    """`sla_due_at` (speed to lead, contract 8) on the list's entries: "Due in" / "Overdue by" on new leads,
+    nothing without it. The stack's answer is fetched for real and only gains the due times here."""
+    due_soon, overdue, plain = (submit_lead(staff.site, first_name=n) for n in ("Ira", "Jo", "Lee"))
+    now = time.time()
+    due = {
+        due_soon: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + 12 * 60 + 10)),
+        overdue: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 5 * 60 - 10)),
+    }
+
+    def with_due_times(route: Route) -> None:
+        response = route.fetch()
+        document = response.json()
+        for entry in document["leads"]:
+            if entry["id"] in due:
+                entry["sla_due_at"] = due[entry["id"]]
+        route.fulfill(response=response, json=document)
+
+    page = admin_console.page
+    if page.locator("#view-lead").is_visible():
+        page.get_by_role("link", name="Back to the leads").click()
+    page.route("**/staff/leads?*", with_due_times)
+    try:
+        page.get_by_role("button", name="Show").click()
+        expect(admin_console.inbox_link(due_soon).locator(".lead-sla")).to_have_text("Due in 12 min")
+        overdue_label = admin_console.inbox_link(overdue).locator(".lead-sla")
+        expect(overdue_label).to_have_text("Overdue by 5 min")
+        expect(overdue_label).to_have_class(re.compile(r"\bsla-overdue\b"))
+        expect(admin_console.inbox_link(plain).locator(".lead-sla")).to_be_hidden()
+    finally:
+        page.unroute("**/staff/leads?*")
