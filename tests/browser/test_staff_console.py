@@ -739,7 +739,8 @@ def test_time_left_and_overdue_show_when_the_api_gives_a_due_time(
 
     page = admin_console.page
     if page.locator("#view-lead").is_visible():
-        page.get_by_role("link", name="Back to the leads").click()
+        with page.expect_response(lambda r: "/staff/leads?" in r.url):
+            page.get_by_role("link", name="Back to the leads").click()
     page.route("**/staff/leads?*", with_due_times)
     try:
         page.get_by_role("button", name="Show").click()
@@ -750,3 +751,43 @@ def test_time_left_and_overdue_show_when_the_api_gives_a_due_time(
         expect(admin_console.inbox_link(plain).locator(".lead-sla")).to_be_hidden()
     finally:
         page.unroute("**/staff/leads?*")
+
+
+def test_a_late_answer_for_earlier_filters_does_not_replace_the_list(
+    staff: Staff, admin_console: ConsolePage
+) -> None:
+    urgent = submit_lead(staff.site, first_name="Nico", in_crisis=True)
+    calm = submit_lead(staff.site, first_name="Oakley")
+    page = admin_console.page
+    if page.locator("#view-lead").is_visible():
+        with page.expect_response(lambda r: "/staff/leads?" in r.url):
+            page.get_by_role("link", name="Back to the leads").click()
+    held: list[Route] = []
+
+    def hold_the_first(route: Route) -> None:
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/staff/leads?*", hold_the_first)
+    try:
+        page.get_by_label("Urgent only").uncheck()
+        page.get_by_role("button", name="Show").click()  # every lead: held
+        for _ in range(250):
+            if held:
+                break
+            page.wait_for_timeout(20)
+        assert held, "the list request never left the page"
+        page.get_by_label("Urgent only").check()
+        page.get_by_role("button", name="Show").click()  # urgent only: answered at once
+        expect(admin_console.inbox_link(urgent)).to_be_visible()
+        expect(admin_console.inbox_link(calm)).to_have_count(0)
+        with page.expect_response(lambda r: "/staff/leads?" in r.url):
+            held[0].continue_()
+        page.wait_for_timeout(100)
+        expect(admin_console.inbox_link(calm)).to_have_count(0)
+        expect(admin_console.inbox_link(urgent)).to_be_visible()
+    finally:
+        page.unroute("**/staff/leads?*")
+        page.get_by_label("Urgent only").uncheck()

@@ -127,6 +127,7 @@ const state = {
   knownLocations: new Set(),
   ticker: 0,
   session: 0, // one more at each sign-in and sign-out
+  listRequest: 0, // one more at each list request
 };
 
 // --- small DOM helpers ------------------------------------------------------------------------------------
@@ -718,13 +719,19 @@ async function loadLeads(reset) {
     limit: PAGE_SIZE,
     cursor: reset ? "" : state.next,
   };
+  // Only the latest list request is shown: an earlier answer that arrives late (other filters) is dropped.
+  state.listRequest += 1;
+  const request = state.listRequest;
   let data;
   try {
     data = await api("GET", "/staff/leads", { query });
   } catch (error) {
-    if (state.tokens) {
+    if (state.tokens && request === state.listRequest) {
       announce(error.message, "error");
     }
+    return [];
+  }
+  if (request !== state.listRequest) {
     return [];
   }
   if (reset) {
