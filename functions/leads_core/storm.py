@@ -21,8 +21,9 @@ Decision (``hold_sms``, per new-lead alert just before it is published, after it
 
 Digest (``flush_digests``, from a scheduled function): for each ended window with held leads, first close it
 (``closed_at``: from then on no lead is held in it, so the count is final whichever flush reads it), then
-publish ``"N new requests since HH:MM"`` through ``delivery.publish_once`` with the window's item as ledger:
-one digest per window, even when flushes run twice, concurrently, or under throttling.
+publish ``"N new requests since HH:MM"`` (ending with the staff console's link, ``CONSOLE_URL``) through
+``delivery.publish_once`` with the window's item as ledger: one digest per window, even when flushes run
+twice, concurrently, or under throttling.
 """
 
 from __future__ import annotations

@@ -201,6 +201,7 @@ def test_property_every_sms_is_one_segment_with_the_prefix_and_ends_with_the_who
     lead: dict[str, Any], url: str, display_name: str, detail: str, clinic: str
 ) -> None:
     env = {"TOPIC_DISPLAY_NAME": display_name, "ALERT_DETAIL": detail, "CLINIC_NAME": clinic}
+    display_name = display_name or TEMPLATE_DISPLAY_NAME  # an empty setting is an unset one: the default
     # The oracle, independent of the renderer: the tightest SMS is the short head and the link.
     normalised = url if url.endswith("/") else url + "/"
     tightest = f"New request. {normalised}#{lead['id']}"
@@ -211,6 +212,7 @@ def test_property_every_sms_is_one_segment_with_the_prefix_and_ends_with_the_who
         return
     config = _settings(url, **env).require_alerts()
     assert config.console_url == normalised
+    assert config.topic_display_name == display_name
     alert = render_alert(lead, config)
     link = f"{config.console_url}#{lead['id']}"
     assert is_single_gsm7_segment(alert.sms, display_name), sms_as_delivered(alert.sms, display_name)
