@@ -165,7 +165,6 @@ def function_settings(
             "CLINIC_NAME": DEMO_CLINIC_NAME,
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_DISABLED": "true",
-            "CONSOLE_URL": f"{base}/staff/",
             # The console signs in through the stack's same-origin Cognito endpoint (leads_local.cognito).
             "COGNITO_ENDPOINT": f"{base}{COGNITO_PROXY_PATH}",
         }
