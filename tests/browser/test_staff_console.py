@@ -380,6 +380,14 @@ def test_inbox_newest_first_filters_find_and_paging(staff: Staff, admin_console:
     page.get_by_role("button", name="Show").click()
     expect(urgent_link).to_have_count(0)
     page.get_by_label("Status", exact=True).select_option("")
+    page.get_by_label("Location").fill("naperville")  # the local stack's one location
+    page.get_by_role("button", name="Show").click()
+    expect(urgent_link).to_be_visible()
+    page.get_by_label("Location").fill("atlantis")
+    page.get_by_role("button", name="Show").click()
+    expect(admin_console.notice()).to_have_text("Unknown location.")
+    expect(page.locator("#lead-list li")).to_have_count(0)  # no list that does not match the filters
+    page.get_by_label("Location").fill("")
 
     # Paging: the real API with a page size of 2 (the console asks for 25), its `next` cursor followed.
     for name in ("Drew", "Emery", "Finley"):

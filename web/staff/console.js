@@ -727,12 +727,17 @@ async function loadLeads(reset) {
     data = await api("GET", "/staff/leads", { query });
   } catch (error) {
     if (state.tokens && request === state.listRequest) {
+      if (reset) {
+        list.replaceChildren(); // never a list that does not match the filters shown
+        byId("load-more").hidden = true;
+        byId("inbox-count").textContent = "The leads could not be shown: " + error.message;
+      }
       announce(error.message, "error");
     }
-    return [];
+    return null;
   }
   if (request !== state.listRequest) {
-    return [];
+    return null;
   }
   if (reset) {
     list.replaceChildren();
@@ -1285,14 +1290,15 @@ async function onFilter(event) {
     location: byId("filter-location").value.trim(),
     urgent: byId("filter-urgent").checked,
   };
-  await loadLeads(true);
-  announce(byId("inbox-count").textContent);
+  if (await loadLeads(true)) {
+    announce(byId("inbox-count").textContent);
+  }
 }
 
 async function onLoadMore(event) {
   await withBusy(event.currentTarget, async () => {
     const items = await loadLeads(false);
-    if (items.length) {
+    if (items && items.length) {
       items[0].querySelector("a").focus();
     }
   });
