@@ -92,8 +92,14 @@ build: install install-sam
 	    || { echo "build: $$dir is not an arm64/python3.13 package of leads_core and $$pkg only (no botocore, no ops code; the staff function with web/staff)" >&2; exit 1; }; \
 	  du -sh $$dir; done
 
+# axe-core for the browser tests' accessibility checks, locked in tests/browser/package-lock.json (npm ci).
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	npm ci --prefix tests/browser --no-audit --no-fund --silent
+	touch $@
+
 # Two workers (the machines have 2 cores); the ten slowest tests are listed at the end.
-unit: install
+unit: install $(AXE)
 	$(BIN)/pytest -n 2 --cov --cov-report=term --durations=10
 
 test: lint typecheck template-check unit

@@ -46,7 +46,8 @@ LEAD_ID_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{10}$"
 STACK_READY_SECONDS = 120.0  # generous: a busy 2-core machine imports moto and boto3 slowly
 ALERT_WAIT_SECONDS = 20.0
 # Every browser test submits from 127.0.0.1; the per-address limit is lifted so test order cannot matter.
-STACK_SETTINGS = {"RATE_LIMIT_PER_HOUR": "1000"}
+# The emulated Cognito checks authenticator codes (TOTP) as Cognito does, for the console's MFA sign-in test.
+STACK_SETTINGS = {"RATE_LIMIT_PER_HOUR": "1000", "MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP": "true"}
 
 
 def find_chromium() -> str | None:

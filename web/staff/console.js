@@ -19,6 +19,21 @@ const STATUS_LABELS = {
   closed: "Closed",
   spam: "Spam",
 };
+// Readable names for the contract's codes (section 2.1); an unknown code is shown as it is.
+const VALUE_LABELS = {
+  service: {
+    depression: "Depression",
+    anxiety: "Anxiety",
+    ptsd: "PTSD",
+    bipolar: "Bipolar disorder",
+    ocd: "OCD",
+    chronic_pain: "Chronic pain",
+    other: "Other",
+  },
+  preferred_contact: { phone: "Phone call", email: "Email", text: "Text message" },
+  best_time: { morning: "Morning", afternoon: "Afternoon", evening: "Evening", any: "Any time" },
+  referral_type: { self: "Self", provider: "Provider referral" },
+};
 const PAGE_SIZE = 25;
 const TICK_MS = 1000;
 const SLA_REFRESH_MS = 15000;
@@ -74,7 +89,24 @@ const HANDLING_FIELDS = [
   ["first_answered_at", "First answered"],
   ["first_answered_by", "First answered by"],
 ];
-const NOT_SHOWN = new Set(["history", "urgent", "urgent_reasons", "review_flags", "spam_reasons", "sla_due_at"]);
+// Shown elsewhere (flags, history) or bookkeeping of the alert path and retention.
+const NOT_SHOWN = new Set([
+  "history",
+  "urgent",
+  "urgent_reasons",
+  "review_flags",
+  "spam_reasons",
+  "sla_due_at",
+  "alerted_at",
+  "alert_message_id",
+  "expires_at",
+  "submission_id",
+  "inbox",
+  "channel",
+  "status_changed_at",
+  "status_changed_by",
+  "status_note",
+]);
 const TIME_FIELDS = new Set(["created_at", "consent_privacy_at", "consent_sms_at", "first_answered_at"]);
 
 const state = {
@@ -94,6 +126,8 @@ const state = {
   lastLeadId: "",
   knownLocations: new Set(),
   ticker: 0,
+  session: 0, // one more at each sign-in and sign-out
+  listRequest: 0, // one more at each list request
 };
 
 // --- small DOM helpers ------------------------------------------------------------------------------------
@@ -187,6 +221,11 @@ function slaState(lead) {
     return { overdue: false, text: "Due in " + minutesText(left) };
   }
   return { overdue: true, text: "Overdue by " + minutesText(left) };
+}
+
+function codeLabel(field, value) {
+  const labels = VALUE_LABELS[field] || {};
+  return Object.prototype.hasOwnProperty.call(labels, value) ? labels[value] : String(value);
 }
 
 function label(value) {
@@ -291,18 +330,30 @@ function groupsOf(claims) {
 
 function storeTokens(result) {
   const claims = decodeJwt(result.IdToken);
+  // The token's lifetime counted from now on this device's clock, so a device clock that is off does not
+  // make the console refresh in a loop or too late.
+  const lifetimeSeconds = Number(claims.exp) - Number(claims.iat || claims.auth_time);
+  const lifetimeMs = Number.isFinite(lifetimeSeconds) && lifetimeSeconds > 60 ? lifetimeSeconds * 1000 : 60000;
   state.tokens = {
     id: result.IdToken,
     access: result.AccessToken,
     refresh: result.RefreshToken || (state.tokens && state.tokens.refresh) || null,
-    idExpiresAt: Number(claims.exp) * 1000,
-    lifetimeMs: Math.max(60000, (Number(claims.exp) - Number(claims.iat || claims.auth_time || 0)) * 1000),
+    idExpiresAt: Date.now() + lifetimeMs,
+    lifetimeMs,
   };
   state.user = {
     username: String(claims["cognito:username"] || claims.sub || ""),
     email: String(claims.email || claims["cognito:username"] || ""),
     groups: groupsOf(claims),
   };
+}
+
+/** A staff username as people read it: "you" for the signed-in person. */
+function actorNode(username) {
+  if (state.user && username && username === state.user.username) {
+    return h("span", "actor-self", "you (" + state.user.email + ")");
+  }
+  return isolated(username || "unknown");
 }
 
 function isAdmin() {
@@ -398,6 +449,7 @@ async function refreshTokens() {
 /** Ends the session: forgets every token and everything shown, then tells Cognito (best effort). */
 function signOut(reason, kind) {
   const tokens = state.tokens;
+  state.session += 1;
   state.tokens = null;
   state.user = null;
   state.challenge = null;
@@ -441,6 +493,9 @@ function clearScreen() {
     },
   );
   state.knownLocations.clear();
+  if (state.config && Array.isArray(state.config.locations)) {
+    state.config.locations.forEach(rememberLocation);
+  }
   state.filters = { status: "", location: "", urgent: false };
   byId("user-bar").hidden = true;
   byId("load-more").hidden = true;
@@ -548,15 +603,25 @@ async function api(method, path, options = {}) {
   if (!state.tokens) {
     throw new ApiError(401, "Not signed in.");
   }
+  // An answer that arrives after a sign-out (or for an earlier session) is dropped, never shown.
+  const session = state.session;
+  const current = () => {
+    if (session !== state.session || !state.tokens) {
+      throw new ApiError(401, "Signed out.");
+    }
+  };
   let response;
   try {
     response = await send(method, path, options);
-    if (response.status === 401 && (await refreshTokens())) {
+    if (response.status === 401 && session === state.session && (await refreshTokens())) {
+      current();
       response = await send(method, path, options);
     }
-  } catch (ignored) {
+  } catch (error) {
+    current();
     throw new ApiError(0, "No connection to the server. Check the connection and try again.");
   }
+  current();
   if (response.status === 401) {
     signOut("Your session has ended. Sign in again to continue.");
     throw new ApiError(401, "Signed out.");
@@ -572,6 +637,7 @@ async function api(method, path, options = {}) {
       data = null;
     }
   }
+  current();
   if (!response.ok) {
     throw new ApiError(response.status, apiMessage(response.status, data));
   }
@@ -581,6 +647,7 @@ async function api(method, path, options = {}) {
 // --- after sign-in, routing -------------------------------------------------------------------------------
 
 async function afterSignIn() {
+  state.session += 1;
   ["sign-in-form", "new-password-form", "mfa-setup-form", "mfa-form"].forEach((id) => byId(id).reset());
   byId("mfa-secret").textContent = "";
   byId("mfa-uri").textContent = "";
@@ -652,14 +719,25 @@ async function loadLeads(reset) {
     limit: PAGE_SIZE,
     cursor: reset ? "" : state.next,
   };
+  // Only the latest list request is shown: an earlier answer that arrives late (other filters) is dropped.
+  state.listRequest += 1;
+  const request = state.listRequest;
   let data;
   try {
     data = await api("GET", "/staff/leads", { query });
   } catch (error) {
-    if (state.tokens) {
+    if (state.tokens && request === state.listRequest) {
+      if (reset) {
+        list.replaceChildren(); // never a list that does not match the filters shown
+        byId("load-more").hidden = true;
+        byId("inbox-count").textContent = "The leads could not be shown: " + error.message;
+      }
       announce(error.message, "error");
     }
-    return [];
+    return null;
+  }
+  if (request !== state.listRequest) {
+    return null;
   }
   if (reset) {
     list.replaceChildren();
@@ -671,8 +749,9 @@ async function loadLeads(reset) {
   state.next = data.next || null;
   byId("load-more").hidden = !state.next;
   const shown = list.children.length;
+  const more = state.next ? "; older ones below." : ".";
   byId("inbox-count").textContent =
-    shown === 0 ? "No leads match." : shown + (shown === 1 ? " lead" : " leads") + " shown" + (state.next ? "; older ones below." : ".");
+    shown === 0 ? "No leads match." : shown + (shown === 1 ? " lead" : " leads") + " shown" + more;
   state.lastSlaRender = Date.now();
   return items;
 }
@@ -712,7 +791,11 @@ function leadItem(lead) {
   }
   top.append(badges);
   link.append(top);
-  const meta = [label(lead.service || ""), lead.location, lead.referral_type === "provider" ? "Provider referral" : ""]
+  const meta = [
+    lead.service ? codeLabel("service", lead.service) : "",
+    lead.location,
+    lead.referral_type === "provider" ? "Provider referral" : "",
+  ]
     .filter(Boolean)
     .join(" · ");
   const line = h("span", "lead-meta");
@@ -723,7 +806,7 @@ function leadItem(lead) {
   link.append(sla);
   const ref = h("span", "lead-ref", "Ref " + id);
   if (lead.assigned_to) {
-    ref.append(document.createTextNode(" · Assigned to "), isolated(lead.assigned_to));
+    ref.append(document.createTextNode(" · Assigned to "), actorNode(lead.assigned_to));
   }
   link.append(ref);
   item.append(link);
@@ -776,8 +859,11 @@ function valueText(name, value) {
   if (TIME_FIELDS.has(name)) {
     return formatTime(value);
   }
-  if (name === "status" || name === "service" || name === "preferred_contact" || name === "best_time") {
+  if (name === "status") {
     return label(value);
+  }
+  if (VALUE_LABELS[name]) {
+    return codeLabel(name, value);
   }
   if (Array.isArray(value)) {
     return value.map(String).join(", ");
@@ -808,7 +894,9 @@ function detailRow(list, name, title, value) {
   const term = h("dt", "", title);
   const description = h("dd", name === "message" ? "detail-message" : "");
   const link = contactLink(name, value);
-  if (link) {
+  if (name === "assigned_to" || name === "first_answered_by") {
+    description.append(actorNode(value));
+  } else if (link) {
     description.append(link);
   } else if (TIME_FIELDS.has(name)) {
     description.append(timeElement(value));
@@ -829,7 +917,7 @@ function fillDetails(listId, fields, lead, shown) {
     }
   });
   if (!list.children.length) {
-    list.append(h("dt", "", "Nothing given"), h("dd", "", "—"));
+    list.append(h("dt", "", "Nothing recorded"), h("dd", "", "—"));
   }
 }
 
@@ -866,7 +954,7 @@ function renderHistory(history) {
   entries.forEach((entry) => {
     const item = h("li", "history-entry");
     const head = h("p", "history-head");
-    head.append(timeElement(entry.at), document.createTextNode(" · "), isolated(entry.actor || "unknown"));
+    head.append(timeElement(entry.at), document.createTextNode(" · "), actorNode(entry.actor));
     item.append(head);
     item.append(h("p", "history-what", historyText(entry)));
     if (entry.note) {
@@ -1051,7 +1139,11 @@ async function onExport(event) {
   await withBusy(button, async () => {
     try {
       const response = await api("GET", "/staff/export", { query: { since }, raw: true, accept: "text/csv" });
-      const blob = new Blob([await response.text()], { type: "text/csv;charset=utf-8" });
+      const text = await response.text();
+      if (!state.tokens) {
+        return; // signed out while the file was on its way: nothing is saved
+      }
+      const blob = new Blob([text], { type: "text/csv;charset=utf-8" });
       const url = URL.createObjectURL(blob);
       const link = h("a", "");
       link.href = url;
@@ -1145,7 +1237,9 @@ async function onMfa(event) {
     return;
   }
   await withBusy(form.querySelector("button[type=submit]"), async () => {
-    await challengeStep("mfa-error", "mfa-code", () => respond("SOFTWARE_TOKEN_MFA", { SOFTWARE_TOKEN_MFA_CODE: code }));
+    await challengeStep("mfa-error", "mfa-code", () =>
+      respond("SOFTWARE_TOKEN_MFA", { SOFTWARE_TOKEN_MFA_CODE: code }),
+    );
   });
 }
 
@@ -1196,14 +1290,15 @@ async function onFilter(event) {
     location: byId("filter-location").value.trim(),
     urgent: byId("filter-urgent").checked,
   };
-  await loadLeads(true);
-  announce(byId("inbox-count").textContent);
+  if (await loadLeads(true)) {
+    announce(byId("inbox-count").textContent);
+  }
 }
 
 async function onLoadMore(event) {
   await withBusy(event.currentTarget, async () => {
     const items = await loadLeads(false);
-    if (items.length) {
+    if (items && items.length) {
       items[0].querySelector("a").focus();
     }
   });
@@ -1263,12 +1358,16 @@ async function start() {
   try {
     state.config = await loadConfig();
   } catch (ignored) {
-    byId("loading").textContent = "The console could not load its settings. Reload the page; if that fails, tell the operations team.";
+    byId("loading").textContent =
+      "The console could not load its settings. Reload the page; if that fails, tell the operations team.";
     return;
   }
   const minutes = Number(state.config.idleMinutes);
   state.idleMs = (Number.isFinite(minutes) && minutes > 0 ? minutes : 30) * 60000;
   state.apiRoot = apiRootFor(state.config);
+  if (Array.isArray(state.config.locations)) {
+    state.config.locations.forEach(rememberLocation); // the clinic's locations, offered in the filter
+  }
   showView("view-sign-in", "sign-in-email");
   if (LEAD_ID.test(leadIdFromHash())) {
     announce("Sign in to open lead " + leadIdFromHash() + ".");
