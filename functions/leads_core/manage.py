@@ -163,6 +163,8 @@ AUDIT_DETAIL_KEYS = frozenset(
 )
 _AUDIT_VALUE = re.compile(r"^[A-Za-z0-9_.:#/+-]{0,200}$")
 _PHONE_LIKE = re.compile(r"^\+?\d{7,15}$")
+# A staff account as an audit target: ``staff:<the email it signs in with>`` (staff data, not a visitor's).
+_STAFF_TARGET = re.compile(r"^staff:[a-z0-9_.+-]{1,64}@[a-z0-9.-]{1,190}$")
 _LEAD_ID = re.compile(keys.LEAD_ID_PATTERN)
 _RELATIVE_SINCE = re.compile(r"^(\d{1,4})([dh])$")
 
@@ -896,7 +898,8 @@ class LeadAdmin:
             if value is not None:
                 clean_details[key] = _check_audit_value(value)
         _check_audit_value(action)
-        _check_audit_value(target)
+        if not _STAFF_TARGET.match(target):
+            _check_audit_value(target)
         moment = self._clock().astimezone(UTC)
         at = iso_now(moment)
         entry: dict[str, Any] = {

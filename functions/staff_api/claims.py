@@ -65,9 +65,13 @@ def caller_of(event: Mapping[str, Any], client_id: str) -> Caller:
     claims = authorizer.get("claims") if isinstance(authorizer, Mapping) else None
     if not isinstance(claims, Mapping):
         raise Unauthenticated
-    username = claims.get("cognito:username")
-    if not isinstance(username, str) or not _USERNAME.match(username):
+    # The pool signs people in by email, so ``cognito:username`` is an opaque id; the audit trail, history and
+    # assignments name the person by the email they sign in with (staff data, never a visitor's).
+    account = claims.get("cognito:username")
+    if not isinstance(account, str) or not _USERNAME.match(account):
         raise Unauthenticated
+    email = claims.get("email")
+    username = email.lower() if isinstance(email, str) and _USERNAME.match(email) else account
     if claims.get("token_use", "id") != "id":
         raise Unauthenticated
     if client_id and claims.get("aud") not in (None, client_id):

@@ -341,9 +341,11 @@ function storeTokens(result) {
     idExpiresAt: Date.now() + lifetimeMs,
     lifetimeMs,
   };
+  // The staff API names people by the email they sign in with (history, assignment, audit).
+  const email = String(claims.email || claims["cognito:username"] || "");
   state.user = {
-    username: String(claims["cognito:username"] || claims.sub || ""),
-    email: String(claims.email || claims["cognito:username"] || ""),
+    username: email.toLowerCase(),
+    email,
     groups: groupsOf(claims),
   };
 }

@@ -31,7 +31,7 @@ def staff_add(state: State, email: str, make_admin: bool) -> None:
     target = state.target()
     accounts = StaffAccounts(target.resource("user_pool"))
     added = accounts.add(email, admin=make_admin, local=target.local)
-    target_name = f"staff:{added.username}"
+    target_name = f"staff:{added.email.lower()}"
     state.admin().record_audit(state.actor(), "staff_add", target_name, 1, {"group": added.group})
     if state.as_json:
         output.print_json(added.as_dict())
@@ -78,11 +78,11 @@ def staff_disable(state: State, email: str) -> None:
     from leads_ops.staff import StaffAccounts  # noqa: PLC0415
 
     username = StaffAccounts(state.target().resource("user_pool")).disable(email)
-    state.admin().record_audit(state.actor(), "staff_disable", f"staff:{username}", 1)
+    state.admin().record_audit(state.actor(), "staff_disable", f"staff:{email.strip().lower()}", 1)
     if state.as_json:
         output.print_json({"username": username, "enabled": False})
         return
-    output.stdout_console().print(f"Disabled {username} and signed it out.", highlight=False)
+    output.stdout_console().print(f"Disabled {email.strip().lower()} and signed it out.", highlight=False)
 
 
 @staff.command("remove", epilog=EXIT_CODES_HELP)
@@ -96,10 +96,10 @@ def staff_remove(state: State, email: str, assume_yes: bool) -> None:
 
     accounts = StaffAccounts(state.target().resource("user_pool"))
     username = accounts.username_of(email)
-    confirm(f"Delete the staff account {username}?", assume_yes)
+    confirm(f"Delete the staff account {email.strip().lower()}?", assume_yes)
     accounts.remove(email)
-    state.admin().record_audit(state.actor(), "staff_remove", f"staff:{username}", 1)
+    state.admin().record_audit(state.actor(), "staff_remove", f"staff:{email.strip().lower()}", 1)
     if state.as_json:
         output.print_json({"username": username, "removed": True})
         return
-    output.stdout_console().print(f"Removed {username}.", highlight=False)
+    output.stdout_console().print(f"Removed {email.strip().lower()}.", highlight=False)
