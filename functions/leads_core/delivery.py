@@ -32,12 +32,13 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
-from leads_core import alert_store, keys, notifier, storm
-from leads_core.alert_store import LEAD_CLAIM_CONDITION, ClaimCondition, ClaimStatus, ItemKey
+from leads_core import keys, notifier, storm
 from leads_core.alerts import Alert, AlertSettings, render_alert
 from leads_core.errors import LeadsError, StorageUnavailable
 from leads_core.memory import BoundedMemory
 from leads_core.observability import MetricUnit, logger, metrics
+from leads_core.store import alert_state
+from leads_core.store.alert_state import LEAD_CLAIM_CONDITION, ClaimCondition, ClaimStatus, ItemKey
 
 _LEAD_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 
@@ -154,7 +155,7 @@ class AlertJob:
     ``key``: the table item that records it (DynamoDB wire shape, e.g. ``keys.lead_key(id)``; without
     ``claim_condition`` the claim creates the item if needed). ``alert``: the rendered alert; its ``lead_id``
     is the job's id (unique in one call, ``[A-Za-z0-9_-]{1,80}``: it is the PublishBatch entry id).
-    ``claim_condition``: what else the item must satisfy to be alerted (``alert_store.LEAD_CLAIM_CONDITION``).
+    ``claim_condition``: what else the item must satisfy to be alerted (``alert_state.LEAD_CLAIM_CONDITION``).
     ``created_epoch``: when the thing alerted about happened (for ``AlertLag``), if known.
     ``expires_at``: TTL (epoch seconds) for an item the claim creates (a digest window, a test alert); an
     existing item's ``expires_at`` is kept.
@@ -279,7 +280,7 @@ def _mark(job: AlertJob, token: str, message_id: str, table_name: str, budget: _
     """Mark with retries; ``False`` (and remembered) when it still failed."""
     try:
         _retrying(
-            lambda: alert_store.mark_item(job.key, message_id, table_name=table_name),
+            lambda: alert_state.mark_item(job.key, message_id, table_name=table_name),
             budget,
             BOOKKEEPING_ATTEMPTS,
         )
@@ -294,7 +295,7 @@ def _mark(job: AlertJob, token: str, message_id: str, table_name: str, budget: _
 def _release(job: AlertJob, token: str, table_name: str, budget: _Budget) -> None:
     try:
         _retrying(
-            lambda: alert_store.release_item(job.key, token, table_name=table_name),
+            lambda: alert_state.release_item(job.key, token, table_name=table_name),
             budget,
             BOOKKEEPING_ATTEMPTS,
         )
@@ -317,11 +318,11 @@ def _claim(
             meter.count("AlertMarkFailed", 1)
         report.suppressed.append(job.job_id)
         return None
-    token = pending.token if pending is not None else alert_store.new_token()
+    token = pending.token if pending is not None else alert_state.new_token()
     lease = budget.lease_seconds()
     try:
         result = _retrying(
-            lambda: alert_store.claim_item(
+            lambda: alert_state.claim_item(
                 job.key,
                 table_name=table_name,
                 token=token,

@@ -271,8 +271,8 @@ def flush_digests(
     Never raises for AWS errors: a window that could not be read, closed or published is in ``failed`` and
     is tried again by the next run.
     """
-    from leads_core.alert_store import ClaimCondition  # noqa: PLC0415
     from leads_core.delivery import AlertJob, publish_once  # noqa: PLC0415
+    from leads_core.store.alert_state import ClaimCondition  # noqa: PLC0415
 
     publisher = publish or publish_once
     moment = _clock() if now is None else now

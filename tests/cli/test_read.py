@@ -15,7 +15,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
 from click.testing import CliRunner
 from leads_core import aws
-from leads_ops.admin import EXPORT_COLUMNS, SHOW_FIELDS, iso_now
+from leads_core.manage import EXPORT_COLUMNS, SHOW_FIELDS, iso_now
 
 from .conftest import Cli, Submitter
 

@@ -16,11 +16,11 @@ from leads_core.errors import (
     StorageUnavailable,
     TransactionCancelled,
 )
+from leads_core.manage import LeadAdmin
 from leads_core.store import alert_state, codec, layout, pager
 from leads_core.store.failures import code_of, translate, translated
 from leads_core.store.leads import load_lead
 from leads_core.store.leads_admin import LeadsTable, StatusUpdate
-from leads_ops.admin import LeadAdmin
 
 LEAD_ID = "7K3M9Q2XAB"
 
