@@ -13,7 +13,7 @@ from leads_core.errors import NotificationFailed, StorageUnavailable
 from leads_core.store import alert_state
 from leads_core.store.alert_state import ClaimStatus
 
-from tests.alerts.conftest import AlertWorld
+from tests.alerts.conftest import AlertWorld, _shared_session
 
 
 def _throttle_dynamodb_updates(matching: str) -> None:
@@ -90,6 +90,22 @@ def test_a_published_alert_whose_mark_fails_is_remembered_and_never_published_ag
     assert "alert_lease_until" in alert_world.get_item(lead["id"])  # the lease keeps other containers away
     again = delivery.deliver([lead])  # the record comes again to this container: mark, do not publish
     assert (again.suppressed, again.unmarked, again.sns_calls) == ([lead["id"]], [lead["id"]], 0)
+    assert alert_world.inbox() == []
+
+
+def test_deliver_writes_its_bookkeeping_with_the_client_it_is_given(alert_world: AlertWorld) -> None:
+    lead = alert_world.put_lead()
+    _throttle_dynamodb_updates("")  # the default client refuses every UpdateItem: it must not be used
+    given = _shared_session().client("dynamodb")  # another client on the same (moto) table
+
+    report = delivery.deliver([lead], dynamodb=given)
+
+    assert list(report.published) == [lead["id"]]
+    assert (report.unmarked, report.failed_lead_ids) == ([], [])
+    assert "alerted_at" in alert_world.get_item(lead["id"])
+    assert len(alert_world.inbox()) == 1
+    again = delivery.deliver([lead], dynamodb=given)  # claimed through the given client: already alerted
+    assert (again.suppressed, again.sns_calls) == ([lead["id"]], 0)
     assert alert_world.inbox() == []
 
 
