@@ -271,9 +271,9 @@ class FlushReport:
     failed: list[str] = field(default_factory=list)
 
 
-def _close(table: storm_windows.WindowTable, start: int, now: float) -> set[str]:
+def _close(table_name: str, start: int, now: float, dynamodb: Any | None = None) -> set[str]:
     """Close the window (no lead is held in it from now on); its final held lead ids."""
-    return storm_windows.close(table, start, now)
+    return storm_windows.close(_windows(table_name, dynamodb), start, now)
 
 
 def flush_digests(
@@ -294,13 +294,12 @@ def flush_digests(
     from leads_core.store.alert_state import ClaimCondition  # noqa: PLC0415
 
     publisher = publish or partial(publish_once, dynamodb=dynamodb)
-    table = _windows(settings.table_name, dynamodb)
     moment = _clock() if now is None else now
     current = window_start(moment)
     starts = [current - WINDOW_SECONDS * n for n in range(1, LOOKBACK_WINDOWS + 1)]
     report = FlushReport()
     try:
-        windows = storm_windows.held_windows(table, starts)
+        windows = storm_windows.held_windows(_windows(settings.table_name, dynamodb), starts)
     except StorageUnavailable as exc:
         logger.warning("storm windows not read", extra={"error_code": code_of(exc)})
         report.failed.append("read")
@@ -311,7 +310,7 @@ def flush_digests(
         identifier = digest_id(start)
         report.windows.append(identifier)
         try:
-            held = _close(table, start, moment)
+            held = _close(settings.table_name, start, moment, dynamodb)
         except (StorageUnavailable, ConditionFailed):
             report.failed.append(identifier)
             continue
