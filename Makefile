@@ -81,12 +81,13 @@ checkov: install-tools
 build: install install-sam
 	$(SAM_ENV) UV=$(abspath $(UV)) $(SAM_VENV)/bin/sam build --template template.yaml --cached
 	@for pair in SubmitConsultationFunction:submit_consultation SendAlertsFunction:send_alerts \
-	  CheckSubscriptionsFunction:check_subscriptions ReplayAlertsFunction:replay_alerts StaffApiFunction:staff_api; do \
+	  CheckSubscriptionsFunction:check_subscriptions ReplayAlertsFunction:replay_alerts StaffApiFunction:staff_api \
+	  SweepLeadsFunction:sweep_leads; do \
 	  fn=$${pair%%:*}; pkg=$${pair#*:}; dir=.aws-sam/build/$$fn; \
 	  test -f $$dir/leads_core/__init__.py && test -f $$dir/$$pkg/app.py \
 	    && ls $$dir/pydantic_core/*cpython-313-aarch64-linux-gnu.so >/dev/null \
 	    && ! test -e $$dir/botocore && ! test -e $$dir/leads_ops && ! test -e $$dir/leads_cli \
-	    && test "$$(ls -d $$dir/submit_consultation $$dir/send_alerts $$dir/check_subscriptions $$dir/replay_alerts $$dir/staff_api 2>/dev/null | wc -l)" = 1 \
+	    && test "$$(ls -d $$dir/submit_consultation $$dir/send_alerts $$dir/check_subscriptions $$dir/replay_alerts $$dir/staff_api $$dir/sweep_leads 2>/dev/null | wc -l)" = 1 \
 	    && { test $$pkg != staff_api || test -f $$dir/web/staff/index.html -a -f $$dir/web/staff/console.js -a -f $$dir/web/staff/console.css; } \
 	    || { echo "build: $$dir is not an arm64/python3.13 package of leads_core and $$pkg only (no botocore, no ops code; the staff function with web/staff)" >&2; exit 1; }; \
 	  du -sh $$dir; done

@@ -1,8 +1,9 @@
 """Thin handler: the scheduled subscription check, and the stack's SMS delivery-status settings.
 
 Scheduled (EventBridge, ``rate(15 minutes)``): compares the staff topic's subscriptions with the configured
-endpoints (``STAFF_EMAILS``, ``STAFF_PHONES``, ``URGENT_PHONES``, joined from the template's list parameters)
-through ``leads_core.subscriptions`` and publishes, on every run, the metric ``UnhealthySubscriptions`` (plus
+endpoints (``STAFF_EMAILS``, ``STAFF_PHONES``, ``URGENT_PHONES``, ``ESCALATION_EMAILS``,
+``ESCALATION_PHONES``, joined from the template's list parameters) through ``leads_core.subscriptions`` and
+publishes, on every run, the metric ``UnhealthySubscriptions`` (plus
 one metric per unhealthy state) that the ``UnhealthySubscriptionsAlarm`` watches. Logs and the return value
 hold counts only, never an endpoint.
 

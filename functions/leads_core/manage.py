@@ -35,8 +35,9 @@ from typing import Any, Literal
 from leads_core import aws, keys
 from leads_core.errors import LeadNotFound, LeadsError
 from leads_core.keys import ATTRIBUTION_FIELDS
+from leads_core.lead_events import LeadObserver
 from leads_core.store import codec
-from leads_core.store.leads_admin import LeadsTable, StatusUpdate
+from leads_core.store.leads_admin import Changed, LeadsTable, StatusUpdate
 
 ContactKind = Literal["email", "phone"]
 
@@ -381,7 +382,7 @@ class LeadAdmin:
     """Operations on one table. ``hash_key_secret_id`` is needed only for erasure by email or phone.
     ``dynamodb``: the store's low-level client (e.g. a moto one); left out, ``aws.client("dynamodb")``."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - keyword-only options with defaults; callers set the few they need
         self,
         table_name: str,
         *,
@@ -389,9 +390,11 @@ class LeadAdmin:
         page_size: int = DEFAULT_PAGE_SIZE,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         dynamodb: Any = None,
+        observer: LeadObserver | None = None,
     ) -> None:
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
+        self.observer = observer  # MinutesToFirstAnswer, LeadStatusChanged (leads_core.lead_events)
         self.table_name = table_name
         self.hash_key_secret_id = hash_key_secret_id
         self.page_size = page_size
@@ -477,15 +480,28 @@ class LeadAdmin:
             1,
             {"from_status": previous, "to_status": status, "has_note": bool(note)},
         )
+        self._observe(changed, changed_at, status=status)
         return StatusChange(lead_id, previous, status, changed_at, actor, note)
 
     def assign(self, lead_id: str, actor: str) -> dict[str, Any]:
         """Assign the lead to ``actor`` (a history item; the first assignment answers the lead); returns the
         lead with its history."""
         lead_id = check_lead_id(lead_id)
-        self._table.assign(lead_id, actor, iso_now(self._clock()))
+        at = iso_now(self._clock())
+        changed = self._table.assign(lead_id, actor, at)
         self.record_audit(actor, "assign", f"lead:{lead_id}", 1)
+        self._observe(changed, at)
         return self.lead_with_history(lead_id)
+
+    def _observe(self, changed: Changed, at: str, *, status: str = "") -> None:
+        """Tell the observer: the lead's first answer (it had none before this change), a status change."""
+        if self.observer is None:
+            return
+        lead = from_item(changed.lead)
+        if changed.first_answer:
+            self.observer.first_answered(lead, at)
+        if status and status != changed.previous_status:
+            self.observer.status_changed(lead, changed.previous_status, status, at)
 
     # ------------------------------------------------------------------ staff views
 

@@ -10,12 +10,15 @@ import os
 import re
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from leads_core.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from leads_core.hours import SlaPolicy
 
 AlertDetail = Literal["minimal", "contact", "full"]
 CaptchaProvider = Literal["none", "turnstile", "hcaptcha", "recaptcha"]
@@ -93,6 +96,10 @@ class Settings(BaseModel):
     alert_storm_threshold: int = Field(default=20, ge=1, le=10_000)
     # After topic_display_name: its check needs the SMS prefix. Required by the alert functions.
     console_url: str = Field(default="", description="The staff console; alerts link to <CONSOLE_URL>#<id>")
+    # Speed to lead (contract section 8, leads_core.hours): checked here, so a bad value stops any function.
+    business_hours: str = Field(default="", description="Per-location business hours (leads_core.hours)")
+    first_contact_sla_minutes: float = Field(default=15.0, gt=0, le=10_080)
+    urgent_sla_minutes: float = Field(default=5.0, gt=0, le=10_080)
 
     @field_validator("allowed_origins", "locations", mode="before")
     @classmethod
@@ -119,6 +126,25 @@ class Settings(BaseModel):
             if not _SLUG.match(slug):
                 raise ValueError("each location must be a lower-case slug such as 'naperville'")
         return value
+
+    @field_validator("business_hours")
+    @classmethod
+    def _business_hours(cls, value: str, info: ValidationInfo) -> str:
+        from leads_core.hours import parse_business_hours  # noqa: PLC0415
+
+        if value.strip() and "locations" in info.data:  # else LOCATIONS' own error is the one to fix first
+            parse_business_hours(value.strip(), info.data["locations"])
+        return value.strip()
+
+    def sla_policy(self) -> SlaPolicy:
+        """Business hours and SLAs (leads_core.hours); parsed once per container."""
+        from leads_core.hours import SlaPolicy, parse_business_hours  # noqa: PLC0415
+
+        return SlaPolicy(
+            parse_business_hours(self.business_hours, self.locations),
+            self.first_contact_sla_minutes,
+            self.urgent_sla_minutes,
+        )
 
     @field_validator("topic_display_name")
     @classmethod

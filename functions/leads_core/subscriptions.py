@@ -51,12 +51,14 @@ class EndpointList:
     protocol: str
 
 
-# Every configured list, in the order they are shown. Escalation lists (EscalationEmails/EscalationPhones)
-# are one line each here once the template has them.
+# Every configured list, in the order they are shown (the escalation lists receive only the second escalation
+# of a lead still unanswered at twice its SLA, docs/speed-to-lead.md).
 ENDPOINT_LISTS: tuple[EndpointList, ...] = (
     EndpointList("StaffEmails", "STAFF_EMAILS", "email"),
     EndpointList("StaffPhones", "STAFF_PHONES", "sms"),
     EndpointList("UrgentPhones", "URGENT_PHONES", "sms"),
+    EndpointList("EscalationEmails", "ESCALATION_EMAILS", "email"),
+    EndpointList("EscalationPhones", "ESCALATION_PHONES", "sms"),
 )
 
 

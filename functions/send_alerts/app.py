@@ -5,7 +5,8 @@ published together (``PublishBatch``, 10 a call, through ``leads_core.delivery.d
 invocation's remaining time to mark each chunk at once and to stop before a chunk it has no time for):
 ``AlertBatchProcessor`` first collects the candidates, delivers them once, then reports each record as success
 or failure. The response's ``batchItemFailures`` name exactly the records whose lead was not alerted, by
-``SequenceNumber``.
+``SequenceNumber``. Each lead alerted now or before also goes to the lead events bus as ``LeadReceived``
+(``LEAD_EVENTS_BUS``; ids and codes only, ``leads_core.lead_events``).
 
 Which records alert: ``INSERT`` of an item with ``entity=lead`` and ``status=new`` (the template's filter
 already drops the rest; this is checked again here). ``MODIFY``, ``REMOVE`` (including TTL deletions), spam
@@ -33,6 +34,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from leads_core import aws
 from leads_core.delivery import deliver, lead_from_stream_record, lead_id_of
 from leads_core.errors import LeadsError
+from leads_core.lead_events import send_lead_received
 from leads_core.observability import MetricUnit, logger, metrics, tracer
 from leads_core.settings import load_settings
 
@@ -110,6 +112,9 @@ class AlertBatchProcessor(BatchProcessor):
                 dynamodb=aws.client("dynamodb"),
             )
             failed = set(report.failed_lead_ids)
+            # LeadReceived for each lead alerted now or before (a retried record's lead again: at least
+            # once); a failed send is counted and logged, never held against the alert (lead_events).
+            send_lead_received([lead for lead in candidates if lead_id_of(lead) not in failed])
             for position, record, lead_id in waiting:
                 if lead_id in failed:
                     error = AlertNotDelivered(lead_id)

@@ -11,9 +11,12 @@ sign-ins (``POST /staff/session``).
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import traceback
+from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -22,6 +25,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from leads_core import deadline
 from leads_core.cursor import InvalidCursor
 from leads_core.errors import LeadNotFound, StorageUnavailable
+from leads_core.hours import SlaPolicy, parse_iso
+from leads_core.lead_events import SpeedObserver, bus_name
 from leads_core.manage import (
     STAFF_STATUSES,
     InvalidLeadId,
@@ -34,6 +39,9 @@ from leads_core.manage import (
     parse_since,
 )
 from leads_core.observability import MetricUnit, logger, metrics, tracer
+from leads_core.report import STATUSES as REPORT_STATUSES
+from leads_core.report import build_report
+from leads_core.settings import load_settings
 
 from staff_api import config
 from staff_api.claims import Caller, Forbidden, Unauthenticated, caller_of
@@ -59,8 +67,17 @@ class BadRequest(Exception):
         self.message = message
 
 
+@lru_cache(maxsize=1)
+def _observer() -> SpeedObserver:
+    """Speed to lead: ``MinutesToFirstAnswer`` on a lead's first answer, ``LeadStatusChanged`` events."""
+    return SpeedObserver(policy=load_settings().sla_policy(), bus=bus_name())
+
+
+_observer()  # a bad BUSINESS_HOURS or SLA setting fails the start too
+
+
 def _admin() -> LeadAdmin:
-    return LeadAdmin(config.staff_settings().table_name)
+    return LeadAdmin(config.staff_settings().table_name, observer=_observer())
 
 
 def _caller() -> Caller:
@@ -138,7 +155,20 @@ def list_leads() -> Response:
         cursor=_query("cursor"),
         limit=_limit(_query("limit")),
     )
+    policy = load_settings().sla_policy()
+    for lead in leads:
+        lead["sla_due_at"] = _sla_due_at(lead, policy)
     return _json(200, {"leads": leads, "next": next_cursor})
+
+
+def _sla_due_at(lead: dict[str, Any], policy: SlaPolicy) -> str | None:
+    """Speed to lead: when an unanswered lead's SLA runs out (the console shows the time left or overdue);
+    ``None`` once it is assigned or out of ``new``."""
+    created = parse_iso(lead.get("created_at"))
+    if created is None or lead.get("status") != "new" or lead.get("assigned_to"):
+        return None
+    due = policy.due_at(created, str(lead.get("location") or ""), lead.get("urgent") is True)
+    return due.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 @app.get("/staff/leads/<lead_id>")
@@ -201,6 +231,26 @@ def export() -> Response:
             "Content-Disposition": 'attachment; filename="leads.csv"',
             "X-Content-Type-Options": "nosniff",
         },
+    )
+
+
+@app.get("/staff/report")
+def speed_report() -> Response:
+    """The speed-to-lead report (as ``leads report``) for admins; ``?since=30d`` (default) or a date."""
+    caller = _caller()
+    caller.require_admin()
+    since = parse_since(_query("since") or "30d")
+    lead_admin = _admin()
+    leads = itertools.chain.from_iterable(
+        lead_admin.iter_leads(status=status, since=since) for status in REPORT_STATUSES
+    )
+    policy = load_settings().sla_policy()
+    figures = build_report(leads, policy, now=datetime.now(UTC), since=parse_iso(since))
+    return Response(
+        status_code=200,
+        content_type=JSON_TYPE,
+        body=json.dumps(figures),
+        headers={"Cache-Control": "no-store"},
     )
 
 

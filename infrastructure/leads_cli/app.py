@@ -132,7 +132,19 @@ class State:
             target.resource("table"),
             hash_key_secret_id=target.resource("hash_key_secret") if with_hash_key else "",
             page_size=self.page_size or manage.DEFAULT_PAGE_SIZE,
+            observer=self._lead_events(target),
         )
+
+    @staticmethod
+    def _lead_events(target: Target) -> Any:
+        """``LeadStatusChanged`` events for ``set-status`` when the target has a lead events bus."""
+        try:
+            bus = target.resource("lead_events_bus")
+        except TargetError:
+            return None
+        from leads_core.lead_events import SpeedObserver  # noqa: PLC0415
+
+        return SpeedObserver(bus=bus, emit_metrics=False)
 
     def actor(self) -> str:
         if self._actor is None:

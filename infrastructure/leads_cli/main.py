@@ -4,7 +4,7 @@
 Where each part lives: ``app`` (the group, shared options and state, exit codes, error translation),
 ``commands.leads`` (list, show, export, set-status, erase, audit), ``commands.alerts`` (alert-test, smoke,
 dlq list/replay), ``subscriptions`` (subscriptions, subscriptions confirm), ``commands.staff`` (staff add,
-list, disable, remove).
+list, disable, remove), ``commands.report`` (report).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import click
 
 from leads_cli import subscriptions
 from leads_cli.app import cli
-from leads_cli.commands import alerts, leads, staff
+from leads_cli.commands import alerts, leads, report, staff
 
 COMMANDS: tuple[click.Command, ...] = (
     leads.list_leads,
@@ -22,6 +22,7 @@ COMMANDS: tuple[click.Command, ...] = (
     leads.set_status,
     leads.erase,
     leads.audit,
+    report.report,
     alerts.alert_test,
     alerts.smoke,
     alerts.dlq,

@@ -3,8 +3,9 @@
 The comparison lives in ``leads_core.subscriptions`` (the scheduled check function runs the same code);
 this module finds the configured endpoints and renders. Where they come from:
 
-- ``--stack``: the deployed stack's parameters (``StaffEmails``, ``StaffPhones``, ``UrgentPhones``);
-- otherwise the environment (``STAFF_EMAILS``, ``STAFF_PHONES``, ``URGENT_PHONES``), and for ``--local`` the
+- ``--stack``: the deployed stack's parameters (``StaffEmails``, ``StaffPhones``, ``UrgentPhones``,
+  ``EscalationEmails``, ``EscalationPhones``: ``leads_core.subscriptions.ENDPOINT_LISTS``);
+- otherwise the environment (``STAFF_EMAILS`` ... ``ESCALATION_PHONES``), and for ``--local`` the
   local stack's demo recipients where a variable is not set (the same rule ``make run`` uses).
 
 Endpoints are always shown masked.
@@ -76,7 +77,8 @@ def _list(state: State) -> None:
         return
     console = output.stdout_console()
     if not report.statuses:
-        console.print("No alert recipients are configured (StaffEmails, StaffPhones, UrgentPhones).")
+        lists = ", ".join(entry.parameter for entry in subs.ENDPOINT_LISTS)
+        console.print(f"No alert recipients are configured ({lists}).")
         return
     from rich.table import Table  # noqa: PLC0415
 

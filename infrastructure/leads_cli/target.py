@@ -35,6 +35,7 @@ OUTPUTS: dict[str, tuple[str, str, str]] = {
     "user_pool": ("StaffUserPoolId", "LEADS_USER_POOL_ID", "the staff user pool"),
     "user_pool_client": ("StaffUserPoolClientId", "LEADS_USER_POOL_CLIENT_ID", "the console's app client"),
     "console": ("StaffConsoleUrl", "LEADS_CONSOLE_URL", "the staff console"),
+    "lead_events_bus": ("LeadEventsBusName", "LEADS_EVENTS_BUS", "the lead events bus"),
 }
 # Outputs the local stack cannot name in advance (user pools get random ids): asked of the running stack.
 _LOCAL_LOOKUPS = frozenset({"StaffUserPoolId", "StaffUserPoolClientId"})

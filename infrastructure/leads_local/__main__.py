@@ -1,7 +1,9 @@
 """``python -m leads_local`` (what ``make run`` starts): the whole product on one machine, in the foreground.
 
 Environment: ``PORT`` (HTTP, 3000), ``AWS_PORT`` (local AWS endpoint, 4566), ``LOCAL_FAULTS``,
-``LOCAL_FAULTS_SEED`` and the function settings of contract section 2.6. Ctrl-C or SIGTERM stops it (exit 0).
+``LOCAL_FAULTS_SEED``, ``LOCAL_SCHEDULE_SECONDS``, ``LOCAL_SUBMIT_WORKERS`` (submissions served at once, 4)
+and the function settings of contract section 2.6. Ctrl-C or SIGTERM stops it and every process it started
+(exit 0).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from types import FrameType
 
 from leads_local.faults import FaultSpecError
 from leads_local.inbox import DeliveredAlert, console_line
-from leads_local.stack import LocalStack, LocalStackError
+from leads_local.stack import DEFAULT_SUBMIT_WORKERS, LocalStack, LocalStackError
 
 
 def _port(name: str, default: int) -> int:
@@ -48,6 +50,15 @@ def _seconds(name: str, default: float) -> float:
     return value
 
 
+def _workers(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= 64:
+        raise LocalStackError(f"{name}: must be a number of worker processes from 1 to 64")
+    return int(raw)
+
+
 def _say(line: str) -> None:
     print(line, flush=True)
 
@@ -58,6 +69,7 @@ def banner(stack: LocalStack) -> list[str]:
     aws_port_env = "" if stack.aws_port == 4566 else f"AWS_PORT={stack.aws_port} "
     lines = [
         f"local AWS endpoint: {stack.aws_endpoint} (moto, region us-east-1, any credentials; memory only)",
+        f"  functions: each in its own processes; up to {stack.submit.max_workers} submissions at once",
         f"  table {resources.table_name}, topic {resources.topic_arn}",
         f"  on-failure queue {resources.alert_failures_queue_url}",
         f"  aws --endpoint-url {stack.aws_endpoint} dynamodb scan --table-name {resources.table_name}",
@@ -93,6 +105,8 @@ def main() -> int:
             faults=os.environ.get("LOCAL_FAULTS", ""),
             faults_seed=_seed(),
             schedule_seconds=_seconds("LOCAL_SCHEDULE_SECONDS", 10.0),
+            sweep_seconds=_seconds("LOCAL_SWEEP_SECONDS", 10.0),
+            submit_workers=_workers("LOCAL_SUBMIT_WORKERS", DEFAULT_SUBMIT_WORKERS),
             log=lambda line: print(line, file=sys.stderr, flush=True),
             on_alert=announce,
         )

@@ -3,14 +3,14 @@
 Spec: a comma list of ``service:Operation=rate`` (rate 0..1, ``*`` for any operation of the service), e.g.
 ``dynamodb:PutItem=0.3,sns:*=0.5``. An exact operation wins over ``*`` for the same service.
 
-How: a ``before-call`` handler on the *handlers'* boto3 session (installed with
-``leads_core.aws.use_session``). botocore treats a non-None ``before-call`` return value as
+How: a ``before-call`` handler on the *handlers'* boto3 session (installed with ``leads_core.aws.use_session``
+in each worker process, ``leads_local.container``; the stack's injector holds the rules the workers take with
+each invocation and adds up what they injected). botocore treats a non-None ``before-call`` return value as
 ``(http_response, parsed_response)`` and skips the network, exactly like ``botocore.stub.Stubber``; a status
 >= 300 then raises the modelled ``ClientError`` subclass (``ProvisionedThroughputExceededException``,
 ``ThrottledException``, ...). botocore's retry handler runs inside the endpoint send, which this
 short-circuits, so an injected fault is NOT retried by botocore: the handler's call fails at exactly the
-configured rate. The stream poller and the alert inbox use their own sessions and are never faulted.
-"""
+configured rate. The stream poller and the alert inbox use their own sessions and are never faulted."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import random
 import re
 import threading
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,6 +120,18 @@ class FaultInjector:
 
     def rule_for(self, service: str, operation: str) -> FaultRule | None:
         return self._by_operation.get((service, operation)) or self._by_operation.get((service, "*"))
+
+    def record(self, counts: Mapping[str, int]) -> None:
+        """Add injections counted elsewhere (a worker process's injector) to this one's counts."""
+        with self._lock:
+            self.injected.update(counts)
+
+    def take_injected(self) -> dict[str, int]:
+        """The injections counted since the last call (and forget them)."""
+        with self._lock:
+            counts = dict(self.injected)
+            self.injected.clear()
+        return counts
 
     def install(self, session: Any) -> None:
         """Hook every API call made by clients that ``session`` (a boto3 Session) creates from now on."""

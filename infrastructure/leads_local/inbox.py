@@ -6,11 +6,12 @@ a thread drains it and parses each SNS envelope (``MessageId``, ``Subject``, ``M
 
 Content: with ``MessageStructure=json`` SNS gives each subscriber only its protocol's key (an SQS subscriber
 gets ``sqs`` or ``default``), so the queue alone cannot show the ``email`` and ``sms`` texts staff receive.
-The emulated topic runs in this process, and moto's topic keeps every message it accepted (the whole JSON
-document, by message id): the inbox reads the ``email`` and ``sms`` parts from there, matched by
-``MessageId``. This covers publishes from any client (the alert function, ``leads alert-test``,
-``aws sns publish``). When the topic's copy cannot be found (it should not happen), the delivered text
-stands in for both parts.
+moto's topic keeps every message it accepted (the whole JSON document, by message id): the inbox reads the
+``email`` and ``sms`` parts from there, matched by ``MessageId``, through a ``lookup``: the local stack's
+emulation answers it on an internal route (``leads_local.aws_process.AwsEmulator.published_message``); with
+moto in the same process (tests) ``moto_published_message`` reads the backend directly. This covers publishes
+from any client (the alert function, ``leads alert-test``, ``aws sns publish``). When the topic's copy cannot
+be found (it should not happen), the delivered text stands in for both parts.
 
 SMS as the phone receives it: ``sms`` is the topic's display name, ``"> "`` and the ``sms`` part (SNS puts
 that prefix in front of every SMS from a topic), and ``None`` when no SMS subscription received the alert.

@@ -19,7 +19,10 @@ Semantics implemented (AWS Lambda developer guide, DynamoDB event source mapping
   moves on.
 * The shard is blocked while a batch is retried (records stay in order), with a short growing delay.
 
-Not emulated: function timeouts, concurrency across shards (one thread reads every shard), tumbling windows.
+The local stack hands the mapping a worker pool of the alert function (``leads_local.workers``) as its
+handler: a hung worker (no answer well past the function's timeout) is a function error. Not emulated:
+concurrency across shards (one thread reads every shard in turn; moto's table streams have one), tumbling
+windows.
 """
 
 from __future__ import annotations
@@ -187,6 +190,8 @@ class EventSourceMapping:
             response = handler(event, context)
         except Exception as exc:
             self.stats.function_errors += 1
+            if self.stop_event.is_set():  # the stack is stopping: its workers were ended
+                return _Attempt(attempt.records, attempt.failures, invocations, True, context.aws_request_id)
             self.log(
                 f"alert function error: {type(exc).__name__} on a batch of {len(attempt.records)} "
                 f"(request {context.aws_request_id}); retrying as Lambda would"
@@ -289,6 +294,10 @@ class StreamPoller:
         self._thread: threading.Thread | None = None
         self._handler_warned = False
         self._handler_retry_at = 0.0
+
+    @property
+    def shard_count(self) -> int:
+        return len(self._shards)
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     def start(self) -> None:

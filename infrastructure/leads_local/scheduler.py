@@ -4,13 +4,16 @@ Every ``AWS::Serverless::Function`` with a ``Schedule`` or ``ScheduleV2`` event 
 found by ``leads_local.template.scheduled_functions()`` and invoked here with an EventBridge "Scheduled
 Event", one invocation at a time, every ``every_seconds`` (``LOCAL_SCHEDULE_SECONDS``, default 10; 0 turns
 the timer off). A deployed schedule (e.g. ``rate(1 minute)``) fires less often: locally a shorter period
-keeps the demo and the tests quick. A failing invocation is logged (type and frames only: an exception's
-message may quote data) and the timer goes on, as EventBridge would invoke again at the next tick.
+keeps the demo and the tests quick. A job may have its own period (``ScheduledJob.every_seconds``: the
+speed-to-lead sweep runs every ``LOCAL_SWEEP_SECONDS``); 0 turns that job off. A failing invocation is
+logged (type and frames only: an exception's message may quote data) and the timer goes on, as EventBridge
+would invoke again at the next tick.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 import traceback
 import uuid
 from collections.abc import Callable
@@ -48,6 +51,7 @@ class ScheduledJob:
     load_handler: Callable[[], Handler]
     timeout_seconds: float = 10.0
     memory_limit_in_mb: int = 512
+    every_seconds: float | None = None  # its own period; None: the scheduler's
     runs: int = 0
     errors: int = 0
     last_result: Any = field(default=None, repr=False)
@@ -76,7 +80,7 @@ class ScheduledJob:
 
 
 class Scheduler:
-    """A thread that runs every job every ``every_seconds`` until ``stop()``."""
+    """A thread that runs every job every ``every_seconds`` (or its own period) until ``stop()``."""
 
     def __init__(
         self,
@@ -92,9 +96,12 @@ class Scheduler:
         self.stop_event = stop_event or threading.Event()
         self._thread: threading.Thread | None = None
 
+    def period(self, job: ScheduledJob) -> float:
+        return self.every_seconds if job.every_seconds is None else job.every_seconds
+
     @property
     def enabled(self) -> bool:
-        return self.every_seconds > 0 and bool(self.jobs)
+        return any(self.period(job) > 0 for job in self.jobs)
 
     def start(self) -> None:
         if not self.enabled:
@@ -112,8 +119,26 @@ class Scheduler:
         for job in self.jobs:
             if self.stop_event.is_set():
                 return
-            job.run_once(self.log)
+            job.run_once(self._log)
+
+    def _log(self, line: str) -> None:
+        if not self.stop_event.is_set():  # a run cut short by the stack stopping is not a failure
+            self.log(line)
 
     def _run(self) -> None:
-        while not self.stop_event.wait(self.every_seconds):
-            self.run_all_once()
+        periods = {id(job): self.period(job) for job in self.jobs}
+        tick = min(p for p in periods.values() if p > 0)
+        if all(p in {0, tick} for p in periods.values()):  # one period for all: run them together
+            while not self.stop_event.wait(tick):
+                self.run_all_once()
+            return
+        next_run = {id(job): time.monotonic() + periods[id(job)] for job in self.jobs}
+        while not self.stop_event.is_set():
+            due = min(next_run[id(job)] for job in self.jobs if periods[id(job)] > 0)
+            if self.stop_event.wait(max(0.0, due - time.monotonic())):
+                return
+            for job in self.jobs:
+                period = periods[id(job)]
+                if period > 0 and next_run[id(job)] <= time.monotonic() and not self.stop_event.is_set():
+                    job.run_once(self.log)
+                    next_run[id(job)] = time.monotonic() + period

@@ -1,9 +1,12 @@
 """``LocalStack``: the whole product on one machine (contract section 4).
 
-An embedded moto server on ``aws_port`` holds the template's table, topic, queues and secret; the real
-handlers run in this process against it (``AWS_ENDPOINT_URL``): the submit function behind the API Gateway
-emulation on ``port``, the alert function driven by the stream poller with the template's event-source
-settings.
+Processes, as on AWS: the AWS emulation (moto's server on ``aws_port``, ``leads_local.aws_process``) holds the
+template's table, topic, queues and secret in its own process; each function of the template runs in its own
+worker processes (``leads_local.workers``), as Lambda runs each in its own containers: the submit
+function behind the API Gateway emulation on ``port`` (up to ``submit_workers`` concurrent requests), the
+alert function driven by the stream poller with the template's event-source settings (one worker per
+shard), each scheduled function on the scheduler's timer (one worker each). This process serves HTTP, polls
+the stream, reads the alert inbox and starts and stops the others; they end with it, even when it is killed.
 
 The stack always forces fake credentials (``testing``), region ``us-east-1`` and empty AWS config files for as
 long as it runs, so a developer's real AWS credentials, profile or endpoint settings can never be used; the
@@ -12,46 +15,46 @@ previous environment is restored by ``stop()``.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import importlib
 import logging
 import os
 import socket
 import threading
-import traceback
-import urllib.request
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from leads_local import moto_patches
 from leads_local import template as cfn
 from leads_local.apigw import HttpRequest, HttpResponse, LambdaContext, binary_media_types, build_event
 from leads_local.apigw import gateway_error as _gateway_error
 from leads_local.apigw import http_response as _http_response
 from leads_local.authorizer import Unauthorized
+from leads_local.aws_process import AwsEmulator, EmulatorError
 from leads_local.cognito import COGNITO_PROXY_PATH, LocalCognito, ProxyReply, forward_cognito_call
 from leads_local.faults import FaultInjector, parse_faults
-from leads_local.inbox import AlertInbox, DeliveredAlert, moto_published_message
-from leads_local.poller import (
-    EventSourceMapping,
-    Handler,
-    HandlerUnavailable,
-    StreamPoller,
-    sqs_on_failure_sender,
-)
+from leads_local.inbox import AlertInbox, DeliveredAlert
+from leads_local.poller import EventSourceMapping, HandlerUnavailable, StreamPoller, sqs_on_failure_sender
 from leads_local.routes import Router, api_routes
 from leads_local.scheduler import ScheduledJob, Scheduler
 from leads_local.server import LocalHTTPServer
+from leads_local.workers import FunctionError, FunctionPool, FunctionSpec, FunctionTimeout
 
 HOST = "127.0.0.1"
 SUBMIT_MODULE = "submit_consultation.app"
 ALERTS_MODULE = "send_alerts.app"
+SUBMIT_FUNCTION = "SubmitConsultationFunction"
+ALERTS_FUNCTION = "SendAlertsFunction"
+API_WORKERS = 2  # concurrent requests per other function behind the API (the staff function)
+DEFAULT_SUBMIT_WORKERS = 4  # LOCAL_SUBMIT_WORKERS: how many submissions run at once (concurrent containers)
 DEMO_CLINIC_NAME = "Naperville Wellness Clinic"  # the name on the demo page (web/index.html)
+
+SWEEP_FUNCTION = "SweepLeadsFunction"  # runs every LOCAL_SWEEP_SECONDS instead of LOCAL_SCHEDULE_SECONDS
 
 # Contract 2.6 settings (plus the functions' own extras) a developer may set in the environment for make run.
 HONOURED_SETTINGS = (
+    "BUSINESS_HOURS",
+    "FIRST_CONTACT_SLA_MINUTES",
+    "URGENT_SLA_MINUTES",
     "ALLOWED_ORIGINS",
     "THANK_YOU_URL",
     "FORM_URL",
@@ -105,11 +108,13 @@ _DROPPED_AWS_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_IGNORE_CONF
 
 # Demo alert recipients: the local stack subscribes them to the staff topic the way the template's
 # subscriptions do, and the scheduled subscription check and `leads --local subscriptions` compare with them.
-# STAFF_EMAILS / STAFF_PHONES / URGENT_PHONES in the environment replace them (an empty value: none).
+# STAFF_EMAILS / STAFF_PHONES / URGENT_PHONES / ESCALATION_EMAILS / ESCALATION_PHONES in the environment
+# replace them (an empty value: none).
 LOCAL_ENDPOINT_DEFAULTS = {
     "STAFF_EMAILS": "frontdesk@example.com",
     "STAFF_PHONES": "+16305550100",
     "URGENT_PHONES": "+16305550199",
+    "ESCALATION_EMAILS": "manager@example.com",
 }
 
 
@@ -165,7 +170,6 @@ def function_settings(
             "CLINIC_NAME": DEMO_CLINIC_NAME,
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_DISABLED": "true",
-            "CONSOLE_URL": f"{base}/staff/",
             # The console signs in through the stack's same-origin Cognito endpoint (leads_local.cognito).
             "COGNITO_ENDPOINT": f"{base}{COGNITO_PROXY_PATH}",
         }
@@ -203,43 +207,6 @@ class _Environment:
         self._saved.clear()
 
 
-def _init_error(module: str, exc: BaseException) -> str:
-    """An import-time failure with its traceback (no request has run yet, so it holds no visitor data)."""
-    return f"{module} failed to import:\n" + "".join(traceback.format_exception(exc)).rstrip()
-
-
-class LazyHandler:
-    """Imports ``module.lambda_handler`` on first use (the handler module may not exist yet)."""
-
-    def __init__(self, module: str, handler: Handler | None = None) -> None:
-        self.module = module
-        self._handler = handler
-        self._lock = threading.Lock()
-
-    @property
-    def loaded(self) -> bool:
-        return self._handler is not None
-
-    def __call__(self) -> Handler:
-        if self._handler is not None:
-            return self._handler
-        with self._lock:
-            if self._handler is None:
-                try:
-                    module = importlib.import_module(self.module)
-                except ModuleNotFoundError as exc:
-                    if exc.name and self.module.startswith(exc.name):
-                        raise HandlerUnavailable(f"{self.module} does not exist yet") from None
-                    raise HandlerUnavailable(_init_error(self.module, exc)) from exc
-                except Exception as exc:
-                    raise HandlerUnavailable(_init_error(self.module, exc)) from exc
-                handler = getattr(module, "lambda_handler", None)
-                if not callable(handler):
-                    raise HandlerUnavailable(f"{self.module} has no lambda_handler")
-                self._handler = handler
-            return self._handler
-
-
 def _check_port_free(port: int, variable: str) -> None:
     if port == 0:
         return
@@ -251,33 +218,13 @@ def _check_port_free(port: int, variable: str) -> None:
             raise LocalStackError(f"{variable}: port {port} on {HOST} is in use; choose another") from None
 
 
-def _moto_server(port: int) -> Any:
-    from moto.server import ThreadedMotoServer  # noqa: PLC0415
-
-    class _QuietMotoServer(ThreadedMotoServer):
-        """moto's threaded server; a failure to bind is reported instead of hanging ``start()``."""
-
-        startup_error: BaseException | None = None
-
-        def _server_entry(self) -> None:
-            try:
-                super()._server_entry()
-            except BaseException as exc:
-                self.startup_error = exc
-                self._server_ready_event.set()
-
-    return _QuietMotoServer(ip_address=HOST, port=port, verbose=False)
-
-
-def _forget_moto_iterator(iterator_arn: str) -> None:
-    """moto keeps every shard iterator forever; drop the ones the poller has used (in-process server)."""
-    try:
-        from moto.dynamodbstreams.models import dynamodbstreams_backends  # noqa: PLC0415
-
-        backend = dynamodbstreams_backends[cfn.LOCAL_ACCOUNT_ID][cfn.LOCAL_REGION]
-        backend.shard_iterators.pop(iterator_arn, None)
-    except (ImportError, KeyError, AttributeError):
-        return
+def function_limits(logical_id: str) -> tuple[int, float]:
+    """The function's ``MemorySize`` and ``Timeout``: its own, else the template's ``Globals``."""
+    globals_ = cfn.load_template().get("Globals", {}).get("Function", {})
+    props = cfn.resource(logical_id).get("Properties", {})
+    memory = props.get("MemorySize", globals_.get("MemorySize", 128))
+    timeout = props.get("Timeout", globals_.get("Timeout", 3))
+    return int(memory), float(timeout)
 
 
 class LocalStack:
@@ -292,45 +239,46 @@ class LocalStack:
         *,
         faults_seed: int | None = None,
         prefix: str = cfn.LOCAL_PREFIX,
-        submit_handler: Handler | None = None,
-        alert_handler: Handler | None = None,
+        submit_workers: int = DEFAULT_SUBMIT_WORKERS,
+        preload: Sequence[str] = (),
         event_source: cfn.StreamEventSource | None = None,
         retry_delay_seconds: float = 0.2,
         schedule_seconds: float = 10.0,
+        sweep_seconds: float | None = None,
         log: Callable[[str], None] = lambda line: print(line, flush=True),
         on_alert: Callable[[DeliveredAlert], None] | None = None,
     ) -> None:
+        """``preload``: modules every worker imports before its handler (tests use one to fix a clock)."""
         self.port = port
         self.aws_port = aws_port
         self.faults = FaultInjector(parse_faults(faults), seed=faults_seed)
         self.setting_overrides = dict(settings or {})
         self.prefix = prefix
-        self.submit = LazyHandler(SUBMIT_MODULE, submit_handler)
-        self.alert = LazyHandler(ALERTS_MODULE, alert_handler)
         self.event_source = event_source or cfn.stream_event_source()
         self.retry_delay_seconds = retry_delay_seconds
         self.schedule_seconds = schedule_seconds
+        self.sweep_seconds = sweep_seconds  # the speed-to-lead sweep's own period (LOCAL_SWEEP_SECONDS)
         self.log = log
         self.on_alert = on_alert
         self.resources: cfn.LocalResources | None = None
         self.inbox_queue_url = ""
         self.settings: dict[str, str] = {}
         self._env = _Environment()
-        self._moto: Any = None
-        self._patched_moto = False
+        self._worker_env: dict[str, str] = {}
+        self._function_env: dict[str, dict[str, str | None]] = {}  # per function: update_function_environment
+        self._aws: AwsEmulator | None = None
         self._http: LocalHTTPServer | None = None
         self._http_thread: threading.Thread | None = None
         self._inbox: AlertInbox | None = None
         self._poller: StreamPoller | None = None
         self._mapping: EventSourceMapping | None = None
         self._scheduler: Scheduler | None = None
-        self._invoke_lock = threading.Lock()
         self._binary_types = binary_media_types()
-        self._memory, self._timeout = self._function_limits()
-        self.router = Router(api_routes())  # the template's API routes
-        self._api_handlers = {r.function: LazyHandler(r.handler_module) for r in self.router.routes}
-        self._invocations: dict[str, int] = {}
+        self.router = Router(api_routes())  # the template's API routes (each function gets a pool)
         self.cognito: LocalCognito | None = None
+        self.pools = self._function_pools(max(1, submit_workers), faults_seed, preload)
+        self.submit = self.pools[SUBMIT_FUNCTION]
+        self.alert = self.pools[ALERTS_FUNCTION]
 
     # -- addresses ------------------------------------------------------------------------------------------
     @property
@@ -349,10 +297,65 @@ class LocalStack:
     def function_name(self, logical_id: str) -> str:
         return f"{self.prefix}-{logical_id}"
 
-    @staticmethod
-    def _function_limits() -> tuple[int, float]:
-        globals_ = cfn.load_template().get("Globals", {}).get("Function", {})
-        return int(globals_.get("MemorySize", 128)), float(globals_.get("Timeout", 3))
+    # -- functions ------------------------------------------------------------------------------------------
+    def _function_pools(
+        self, submit_workers: int, faults_seed: int | None, preload: Sequence[str]
+    ) -> dict[str, FunctionPool]:
+        """A worker pool per function: submit, alerts, each scheduled function and each other function behind
+        the API (the staff function) in the template."""
+        modules = {SUBMIT_FUNCTION: (SUBMIT_MODULE, submit_workers), ALERTS_FUNCTION: (ALERTS_MODULE, 1)}
+        for function in cfn.scheduled_functions():
+            modules[function.logical_id] = (function.handler_module, 1)
+        for route in self.router.routes:
+            modules.setdefault(route.function, (route.handler_module, API_WORKERS))
+        pools = {}
+        for logical_id, (module, max_workers) in modules.items():
+            memory, timeout = function_limits(logical_id)
+            spec = FunctionSpec(
+                logical_id, module, self.function_name(logical_id), timeout, memory, max_workers
+            )
+            pools[logical_id] = FunctionPool(
+                spec,
+                environment=self._environment_of(logical_id),
+                faults=self.faults,
+                faults_seed=faults_seed,
+                preload=preload,
+            )
+        return pools
+
+    def _environment_of(self, logical_id: str) -> Callable[[], dict[str, str]]:
+        def environment() -> dict[str, str]:
+            env = dict(self._worker_env)
+            for name, value in self._function_env.get(logical_id, {}).items():
+                if value is None:
+                    env.pop(name, None)
+                else:
+                    env[name] = value
+            return env
+
+        return environment
+
+    def update_function_environment(
+        self, changes: Mapping[str, str | None], functions: Sequence[str] | None = None
+    ) -> None:
+        """Set (``None``: remove) environment variables of ``functions`` (logical ids; default all), as a
+        configuration update does on AWS: their next invocations run in new workers that have them."""
+        for logical_id in functions or list(self.pools):
+            self._function_env.setdefault(logical_id, {}).update(changes)
+        self.replace_workers(functions)
+
+    def replace_workers(self, functions: Sequence[str] | None = None) -> None:
+        """The next invocation of each function (default all) runs in a new worker, a container that saw
+        nothing before."""
+        for logical_id in functions or list(self.pools):
+            self.pools[logical_id].replace_workers()
+
+    def process_ids(self) -> dict[str, list[int]]:
+        """The pids of the stack's child processes: ``aws`` and each function's workers."""
+        aws_pid = self._aws.pid if self._aws is not None else None
+        pids = {"aws": [aws_pid] if aws_pid is not None else []}
+        pids.update({logical_id: pool.pids() for logical_id, pool in self.pools.items()})
+        return pids
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     def __enter__(self) -> LocalStack:
@@ -382,15 +385,12 @@ class LocalStack:
             ) from None
         self.port = self._http.server_address[1]
 
-        self._patched_moto = moto_patches.install()
-        self._moto = _moto_server(self.aws_port)
-        self._moto.start()
-        if self._moto.startup_error is not None:
-            raise LocalStackError(
-                f"AWS_PORT: could not start the local AWS endpoint: {self._moto.startup_error}"
-            )
-        self.aws_port = self._moto.get_host_and_port()[1]
-        self._reset_emulator()  # moto's state is per process: start from an empty account
+        self._aws = AwsEmulator(self.aws_port, os.environ)
+        try:
+            self._aws.start()
+        except EmulatorError as exc:
+            raise LocalStackError(f"AWS_PORT: could not start the local AWS endpoint: {exc}") from None
+        self.aws_port = self._aws.port
 
         for name in _DROPPED_AWS_VARIABLES:
             self._env.drop(name)
@@ -432,39 +432,22 @@ class LocalStack:
         for name, value in self.settings.items():
             self._env.set(name, value)
         self._check_settings()
-
-        handler_session = boto3.Session(region_name=cfn.LOCAL_REGION)
-        self.faults.install(handler_session)
-        self._reset_handler_caches(handler_session)
-        self._preload_handlers()
+        # Ops code run in this process (``leads --local``, tests) reaches the emulation too, without faults.
+        self._reset_handler_caches(boto3.Session(region_name=cfn.LOCAL_REGION))
+        self._worker_env = dict(os.environ)
+        self._start_workers()
 
         self._inbox = AlertInbox(
             sqs,
             self.inbox_queue_url,
             self.resources.topic_arn,
             sns_client=sns,  # reads the SMS subscriptions and the display name: `sms` as phones receive it
-            lookup=moto_published_message,
+            lookup=self._aws.published_message,
             on_alert=self.on_alert,
             log=self.log,
         )
         self._inbox.start()
-
-        self._mapping = EventSourceMapping(
-            settings=self.event_source,
-            load_handler=self._serialised(self.alert),
-            stream_arn=self.resources.stream_arn,
-            function_name=self.function_name("SendAlertsFunction"),
-            send_on_failure=sqs_on_failure_sender(sqs, self.resources.alert_failures_queue_url),
-            retry_delay_seconds=self.retry_delay_seconds,
-            timeout_seconds=self._timeout,
-            memory_limit_in_mb=self._memory,
-            log=self.log,
-        )
-        from botocore.config import Config  # noqa: PLC0415
-
-        streams = session.client("dynamodbstreams", config=Config(retries={"mode": "standard"}))
-        self._poller = StreamPoller(streams, self._mapping, forget_iterator=_forget_moto_iterator)
-        self._poller.start()
+        self._start_stream(session, sqs)
 
         self._scheduler = Scheduler(self.scheduled_jobs(), self.schedule_seconds, log=self.log)
         self._scheduler.start()
@@ -474,8 +457,46 @@ class LocalStack:
         )
         self._http_thread.start()
 
+    def _start_workers(self) -> None:
+        """A warm worker for the submit and the alert functions before the first request (both at once)."""
+        for pool in (self.submit, self.alert):
+            pool.prestart()
+        for pool in (self.submit, self.alert):
+            error = pool.wait_started()
+            if error:
+                self.log(f"note: {error}; it is loaded on first use")
+
+    def _start_stream(self, session: Any, sqs: Any) -> None:
+        """The alert function's event source mapping on the table's stream, one alert worker per shard."""
+        from botocore.config import Config  # noqa: PLC0415
+
+        assert self.resources is not None
+        assert self._aws is not None
+        memory, timeout = function_limits(ALERTS_FUNCTION)
+        self._mapping = EventSourceMapping(
+            settings=self.event_source,
+            load_handler=self.alert.load,
+            stream_arn=self.resources.stream_arn,
+            function_name=self.function_name(ALERTS_FUNCTION),
+            send_on_failure=sqs_on_failure_sender(sqs, self.resources.alert_failures_queue_url),
+            retry_delay_seconds=self.retry_delay_seconds,
+            timeout_seconds=timeout,
+            memory_limit_in_mb=memory,
+            log=self.log,
+        )
+        streams = session.client("dynamodbstreams", config=Config(retries={"mode": "standard"}))
+        self._poller = StreamPoller(streams, self._mapping, forget_iterator=self._aws.forget_iterator)
+        self._poller.start()
+        self.alert.max_workers = max(1, self._poller.shard_count)
+
     def stop(self) -> None:
-        """Stop the timers, the poller, the inbox, the HTTP and moto servers; restore the environment."""
+        """Stop the timers, the poller, the inbox, the HTTP server, the workers and the AWS emulation (its
+        data is gone); restore the environment."""
+        for invoker in (self._scheduler, self._mapping):
+            if invoker is not None:
+                invoker.stop_event.set()  # no new invocations from here on
+        for pool in self.pools.values():
+            pool.stop()  # an invocation still running fails: the stack's data goes with it
         if self._scheduler is not None:
             self._scheduler.stop()
             self._scheduler = None
@@ -492,52 +513,23 @@ class LocalStack:
                 self._http_thread = None
             self._http.server_close()
             self._http = None
-        if self._moto is not None:
-            with contextlib.suppress(Exception):
-                self._reset_emulator()  # the data is gone when the stack stops
-                self._moto.stop()
-            self._moto = None
-        if self._patched_moto:
-            moto_patches.uninstall()
-            self._patched_moto = False
+        if self._aws is not None:
+            self._aws.stop()
+            self._aws = None
         self._env.restore()
         self._reset_handler_caches(None)
 
-    def _reset_emulator(self) -> None:
-        """Empty every moto backend through the server's own reset endpoint."""
-        url = f"{self.aws_endpoint}/moto-api/reset"  # our own local server
-        request = urllib.request.Request(url, data=b"", method="POST")  # noqa: S310
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-            response.read()
-
     # -- handlers -------------------------------------------------------------------------------------------
-    def _serialised(self, loader: LazyHandler) -> Callable[[], Handler]:
-        """One invocation at a time, like one warm container: Powertools keeps per-invocation module state."""
-
-        def load() -> Handler:
-            handler = loader()
-
-            def invoke(event: dict[str, Any], context: Any) -> Any:
-                with self._invoke_lock:
-                    # Lambda's clock starts when a container runs the invocation, not while it waits for one.
-                    start = getattr(context, "start_clock", None)
-                    if callable(start):
-                        start()
-                    return handler(event, context)
-
-            return invoke
-
-        return load
-
     def scheduled_jobs(self) -> list[ScheduledJob]:
-        """The template's scheduled functions, each loaded lazily and run one invocation at a time."""
+        """The template's scheduled functions, each run in its own worker, one invocation at a time."""
         return [
             ScheduledJob(
                 logical_id=function.logical_id,
                 function_name=self.function_name(function.logical_id),
-                load_handler=self._serialised(LazyHandler(function.handler_module)),
-                timeout_seconds=self._timeout,
-                memory_limit_in_mb=self._memory,
+                load_handler=self.pools[function.logical_id].load,
+                timeout_seconds=self.pools[function.logical_id].spec.timeout_seconds,
+                memory_limit_in_mb=self.pools[function.logical_id].spec.memory_limit_in_mb,
+                every_seconds=self.sweep_seconds if function.logical_id == SWEEP_FUNCTION else None,
             )
             for function in cfn.scheduled_functions()
         ]
@@ -551,13 +543,6 @@ class LocalStack:
         """What the last run of that scheduled function returned (``None`` before its first run)."""
         jobs = self._scheduler.jobs if self._scheduler is not None else []
         return next((job.last_result for job in jobs if job.logical_id == logical_id), None)
-
-    def _preload_handlers(self) -> None:
-        for loader in (self.submit, self.alert, *self._api_handlers.values()):
-            try:
-                loader()
-            except HandlerUnavailable as exc:
-                self.log(f"note: {exc}; it is loaded on first use")
 
     @staticmethod
     def _reset_handler_caches(session: Any) -> None:
@@ -594,28 +579,32 @@ class LocalStack:
     def invoke_submit(self, request: HttpRequest) -> HttpResponse:
         """Run the submit function for one HTTP request, as API Gateway's proxy integration would."""
         request_id = str(uuid.uuid4())
-        try:
-            handler = self._serialised(self.submit)()
-        except HandlerUnavailable as exc:
-            self.log(f"submit function unavailable: {exc} (request {request_id})")
-            return _gateway_error(502, "Internal server error", request_id)
         event = build_event(request, request_id=request_id, binary_types=self._binary_types)
+        return self.invoke_http(self.submit, event, request_id, label="submit")
+
+    def invoke_http(
+        self, pool: FunctionPool, event: dict[str, Any], request_id: str, *, label: str
+    ) -> HttpResponse:
+        """Invoke a function behind the API with a proxy event; API Gateway's 502 if it fails or times out."""
         context = LambdaContext(
-            function_name=self.function_name("SubmitConsultationFunction"),
+            function_name=pool.spec.function_name,
             aws_request_id=request_id,
-            memory_limit_in_mb=self._memory,
-            timeout_seconds=self._timeout,
+            memory_limit_in_mb=pool.spec.memory_limit_in_mb,
+            timeout_seconds=pool.spec.timeout_seconds,
         )
         try:
-            result = handler(event, context)
-        except Exception as exc:
-            frames = "".join(traceback.format_tb(exc.__traceback__))
-            # The exception's message may quote visitor input: log its type and where it was raised only.
-            self.log(f"submit function error: {type(exc).__name__} (request {request_id})\n{frames}")
+            result = pool.invoke(event, context, overrun_fails=True)
+        except HandlerUnavailable as exc:
+            self.log(f"{label} function unavailable: {exc} (request {request_id})")
             return _gateway_error(502, "Internal server error", request_id)
-        if context.get_remaining_time_in_millis() <= 0:
+        except FunctionTimeout:
             # Lambda stops a function at its timeout; API Gateway answers 502 without the function's headers.
-            self.log(f"submit function timed out after {self._timeout:g} s (request {request_id})")
+            seconds = pool.spec.timeout_seconds
+            self.log(f"{label} function timed out after {seconds:g} s (request {request_id})")
+            return _gateway_error(502, "Internal server error", request_id)
+        except FunctionError as exc:
+            # The exception's message may quote visitor input: its type and where it was raised only.
+            self.log(f"{label} function error: {type(exc).__name__} (request {request_id})\n{exc.frames}")
             return _gateway_error(502, "Internal server error", request_id)
         return _http_response(result, request_id)
 
@@ -647,38 +636,11 @@ class LocalStack:
             claims=claims,
         )
         function = found.route.function
-        return self._invoke_http(self._api_handlers[function], function, event)
-
-    def _invoke_http(self, loader: LazyHandler, logical_id: str, event: dict[str, Any]) -> HttpResponse:
-        """Run a function for a proxy event as API Gateway's proxy integration would."""
-        request_id = str(event["requestContext"]["requestId"])
-        try:
-            handler = self._serialised(loader)()
-        except HandlerUnavailable as exc:
-            self.log(f"{logical_id} unavailable: {exc} (request {request_id})")
-            return _gateway_error(502, "Internal server error", request_id)
-        context = LambdaContext(
-            function_name=self.function_name(logical_id),
-            aws_request_id=request_id,
-            memory_limit_in_mb=self._memory,
-            timeout_seconds=self._timeout,
-        )
-        self._invocations[logical_id] = self._invocations.get(logical_id, 0) + 1
-        try:
-            result = handler(event, context)
-        except Exception as exc:
-            frames = "".join(traceback.format_tb(exc.__traceback__))
-            # The exception's message may quote visitor input: log its type and where it was raised only.
-            self.log(f"{logical_id} error: {type(exc).__name__} (request {request_id})\n{frames}")
-            return _gateway_error(502, "Internal server error", request_id)
-        if context.get_remaining_time_in_millis() <= 0:
-            self.log(f"{logical_id} timed out after {self._timeout:g} s (request {request_id})")
-            return _gateway_error(502, "Internal server error", request_id)
-        return _http_response(result, request_id)
+        return self.invoke_http(self.pools[function], event, request_id, label=function)
 
     def invocations(self, logical_id: str) -> int:
         """How often the API emulation has invoked that function (a refused request invokes nothing)."""
-        return self._invocations.get(logical_id, 0)
+        return self.pools[logical_id].stats.invocations
 
     def cognito_call(self, headers: list[tuple[str, str]], body: bytes) -> ProxyReply:
         """The console's sign-in calls (``COGNITO_PROXY_PATH``), passed on to the emulation."""
@@ -708,6 +670,8 @@ class LocalStack:
             "aws_endpoint": self.aws_endpoint,
             "region": cfn.LOCAL_REGION,
             "handlers": {"submit": self.submit.loaded, "alerts": self.alert.loaded},
+            "functions": {logical_id: pool.health() for logical_id, pool in self.pools.items()},
+            "processes": self.process_ids(),
             "alerts": len(self.alerts()),
             "stream": mapping_stats,
             "scheduled": {

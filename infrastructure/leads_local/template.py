@@ -327,5 +327,4 @@ def local_outputs(
         "StaffAlertsTopicArn": f"arn:aws:sns:{region}:{account_id}:{prefix}-StaffAlertsTopic",
         "AlertFailuresQueueUrl": f"http://127.0.0.1:{aws_port}/{account_id}/{prefix}-AlertFailuresQueue",
         "HashKeySecretArn": f"{prefix}-HashKeySecret",
-        "StaffConsoleUrl": f"http://127.0.0.1:{port}/staff/",
     }

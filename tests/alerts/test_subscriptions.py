@@ -11,7 +11,13 @@ from send_alerts import app
 
 from tests.alerts.conftest import AlertWorld, lambda_event
 
-LIST_PARAMETERS = {"StaffEmails": "email", "StaffPhones": "sms", "UrgentPhones": "sms"}
+LIST_PARAMETERS = {
+    "StaffEmails": "email",
+    "StaffPhones": "sms",
+    "UrgentPhones": "sms",
+    "EscalationEmails": "email",
+    "EscalationPhones": "sms",
+}
 
 
 def _evaluate(expression: Any, parameters: dict[str, list[str]], conditions: dict[str, Any]) -> Any:
@@ -43,6 +49,7 @@ def _subscriptions_for(parameters: dict[str, list[str]]) -> list[tuple[str, str,
     """(protocol, endpoint, filter policy) of every subscription the stack would create."""
     template = load_template()
     conditions = template["Conditions"]
+    parameters = {name: [""] for name in LIST_PARAMETERS} | parameters  # unset: CloudFormation reads [""]
     created = []
     for resource in resources_of_type("AWS::SNS::Subscription").values():
         props = resource["Properties"]

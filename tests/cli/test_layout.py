@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import click
 from leads_cli import app, main, subscriptions
-from leads_cli.commands import alerts, leads, staff
+from leads_cli.commands import alerts, leads, report, staff
 
-COMMAND_MODULES = (leads, alerts, subscriptions, staff)
+COMMAND_MODULES = (leads, alerts, subscriptions, staff, report)
 
 
 def _defined_top_level_commands() -> set[click.Command]:
@@ -38,6 +38,7 @@ def test_the_entry_point_group_is_the_one_of_app() -> None:
         "erase",
         "export",
         "list",
+        "report",
         "set-status",
         "show",
         "smoke",

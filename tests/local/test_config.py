@@ -5,8 +5,9 @@ from __future__ import annotations
 import socket
 
 import pytest
+from leads_local.container import LazyHandler
 from leads_local.poller import HandlerUnavailable
-from leads_local.stack import LazyHandler, LocalStack, LocalStackError, function_settings, template_settings
+from leads_local.stack import LocalStack, LocalStackError, function_settings, template_settings
 from leads_local.template import local_outputs
 
 

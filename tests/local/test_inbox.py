@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -198,22 +199,27 @@ def test_inbox_shows_the_sms_as_the_phone_receives_it_per_the_topics_sms_subscri
 
 
 @pytest.mark.stack
-def test_local_stack_holds_storm_texts_and_shows_the_digest_as_phones_receive_it(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_local_stack_holds_storm_texts_and_shows_the_digest_as_phones_receive_it(tmp_path: Path) -> None:
     """``make run`` end to end with ALERT_STORM_THRESHOLD=2: four leads in one window -> two texted, two held
     (email only, ``sms`` null in the inbox), then the scheduled function sends one digest for the window."""
     from leads_core import storm
     from leads_local.stack import LocalStack
 
+    from tests.local import storm_clock
     from tests.local.test_stack import _lead, _submit_json, call
 
     window = 1_796_220_000  # a window start (multiple of 600 s)
-    monkeypatch.setattr(storm, "_clock", lambda: window + 30.0)
+    clock = tmp_path / "clock"
+    storm_clock.set_clock(clock, window + 30.0)  # the functions' clock (they run in their own processes)
     local = LocalStack(
         port=0,
         aws_port=0,
-        settings={"RATE_LIMIT_PER_HOUR": "1000", "ALERT_STORM_THRESHOLD": "2"},
+        settings={
+            "RATE_LIMIT_PER_HOUR": "1000",
+            "ALERT_STORM_THRESHOLD": "2",
+            storm_clock.VARIABLE: str(clock),
+        },
+        preload=["tests.local.storm_clock"],
         schedule_seconds=0,
         log=lambda line: None,
     )
@@ -236,7 +242,7 @@ def test_local_stack_holds_storm_texts_and_shows_the_digest_as_phones_receive_it
         assert all(a["attributes"]["sms"] == "hold" for a in held)
         assert all(a["sms"].startswith("Clinic leads> New consultation request") for a in texted)
 
-        monkeypatch.setattr(storm, "_clock", lambda: window + storm.WINDOW_SECONDS + 5.0)
+        storm_clock.set_clock(clock, window + storm.WINDOW_SECONDS + 5.0)
         local.run_scheduled_functions()
         local.run_scheduled_functions()  # a second run sends nothing more
         deadline = time.monotonic() + 10

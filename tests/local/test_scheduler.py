@@ -82,3 +82,23 @@ def test_the_timer_runs_every_job_until_stopped_and_zero_seconds_turns_it_off() 
     assert not off.enabled
     off.stop()
     assert job.runs == runs
+
+
+def test_a_job_with_its_own_period_runs_at_that_period_and_zero_turns_only_it_off() -> None:
+    fast = ScheduledJob("SweepLeadsFunction", "local-Sweep", lambda: lambda _e, _c: None, every_seconds=0.05)
+    slow = ScheduledJob("Check", "local-Check", lambda: lambda _e, _c: None)
+    scheduler = Scheduler([fast, slow], every_seconds=0.5, log=lambda _line: None)
+    scheduler.start()
+    try:
+        threading.Event().wait(1.3)
+    finally:
+        scheduler.stop()
+    assert 1 <= slow.runs <= 3
+    assert fast.runs >= 2 * slow.runs + 2
+    sweep_off = ScheduledJob(
+        "SweepLeadsFunction", "local-Sweep", lambda: lambda _e, _c: None, every_seconds=0
+    )
+    only_sweep_off = Scheduler([sweep_off], every_seconds=0.05, log=lambda _line: None)
+    assert not only_sweep_off.enabled
+    sweep_on = ScheduledJob("SweepLeadsFunction", "local-Sweep", lambda: lambda _e, _c: None, every_seconds=1)
+    assert Scheduler([sweep_on], every_seconds=0, log=lambda _line: None).enabled

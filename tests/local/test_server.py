@@ -154,18 +154,26 @@ def test_main_stops_cleanly_on_sigint(
     monkeypatch.setenv("AWS_PORT", "4600")
     monkeypatch.setenv("LOCAL_FAULTS", "sns:*=0.5")
     monkeypatch.setenv("LOCAL_FAULTS_SEED", "7")
+    monkeypatch.setenv("LOCAL_SUBMIT_WORKERS", "2")
     assert entry.main() == 0
     [stack] = fake_stack.instances
     assert stack.stopped
     assert stack.kwargs["port"] == 3100
     assert stack.kwargs["aws_port"] == 4600
     assert stack.kwargs["faults_seed"] == 7
+    assert stack.kwargs["submit_workers"] == 2
     assert "ready: http://127.0.0.1:1" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("PORT", "http"), ("AWS_PORT", "70000"), ("LOCAL_FAULTS_SEED", "x"), ("LOCAL_FAULTS", "bad")],
+    [
+        ("PORT", "http"),
+        ("AWS_PORT", "70000"),
+        ("LOCAL_FAULTS_SEED", "x"),
+        ("LOCAL_FAULTS", "bad"),
+        ("LOCAL_SUBMIT_WORKERS", "0"),
+    ],
 )
 def test_main_refuses_bad_environment(
     fake_stack: type[FakeStack],

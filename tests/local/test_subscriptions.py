@@ -64,6 +64,7 @@ def test_demo_recipients_are_subscribed_like_the_template_does(local: LocalStack
         "StaffEmailSubscription1",
         "StaffPhoneSubscription1",
         "UrgentPhoneSubscription1",
+        "EscalationEmailSubscription1",
     }
     sns = _sns(local)
     listed = sns.list_subscriptions_by_topic(TopicArn=local.resources.topic_arn)["Subscriptions"]
@@ -72,6 +73,7 @@ def test_demo_recipients_are_subscribed_like_the_template_does(local: LocalStack
         ("email", LOCAL_ENDPOINT_DEFAULTS["STAFF_EMAILS"]),
         ("sms", LOCAL_ENDPOINT_DEFAULTS["STAFF_PHONES"]),
         ("sms", LOCAL_ENDPOINT_DEFAULTS["URGENT_PHONES"]),
+        ("email", LOCAL_ENDPOINT_DEFAULTS["ESCALATION_EMAILS"]),
     }
     urgent = sns.get_subscription_attributes(
         SubscriptionArn=local.resources.subscriptions["UrgentPhoneSubscription1"]
@@ -85,7 +87,7 @@ def test_the_scheduled_check_reports_an_unsubscribed_email(local: LocalStack) ->
     assert local.resources is not None
     local.run_scheduled_functions()
     assert local.scheduled_result(CHECK)["unhealthy"] == 0
-    assert [s["state"] for s in _cli_json(local, "subscriptions")["subscriptions"]] == ["confirmed"] * 3
+    assert [s["state"] for s in _cli_json(local, "subscriptions")["subscriptions"]] == ["confirmed"] * 4
 
     _sns(local).unsubscribe(SubscriptionArn=local.resources.subscriptions["StaffEmailSubscription1"])
     local.run_scheduled_functions()
@@ -98,5 +100,6 @@ def test_the_scheduled_check_reports_an_unsubscribed_email(local: LocalStack) ->
         ("StaffEmails", "f***@example.com", "missing"),
         ("StaffPhones", "+1******0100", "confirmed"),
         ("UrgentPhones", "+1******0199", "confirmed"),
+        ("EscalationEmails", "m***@example.com", "confirmed"),
     ]
     assert local.health()["scheduled"][CHECK]["errors"] == 0

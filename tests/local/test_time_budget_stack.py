@@ -2,7 +2,8 @@
 
 The stack runs the real submit handler with a ``LambdaContext`` counting down from the template's Timeout and
 answers 502 without the function's headers when the handler overran it, as Lambda and API Gateway do. Here the
-handlers' DynamoDB endpoint is switched to a server that accepts connections and never answers.
+functions' DynamoDB endpoint is switched (new workers, as after a configuration update) to a server that
+accepts connections and never answers.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from leads_core import aws
 from leads_local.stack import LocalStack
 
 from tests.local.test_stack import call, needs_handlers
@@ -43,7 +43,7 @@ def submit(local: LocalStack, lead: dict[str, Any]) -> Any:
 
 @needs_handlers
 def test_slow_dynamodb_answers_503_with_cors_and_the_retry_succeeds(
-    local: LocalStack, monkeypatch: pytest.MonkeyPatch
+    local: LocalStack,
 ) -> None:
     lead = {
         "first_name": "Jordan",
@@ -55,12 +55,11 @@ def test_slow_dynamodb_answers_503_with_cors_and_the_retry_succeeds(
     }
     silent = SilentServer()
     try:
-        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", silent.url)
-        aws.use_session(aws.session())  # the handlers' clients are made again, towards the silent server
+        # New workers of the functions, whose DynamoDB endpoint is the silent server.
+        local.update_function_environment({"AWS_ENDPOINT_URL_DYNAMODB": silent.url})
         slow = submit(local, lead)
     finally:
-        monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB")
-        aws.use_session(aws.session())
+        local.update_function_environment({"AWS_ENDPOINT_URL_DYNAMODB": None})
         silent.close()
 
     assert slow.status == 503, slow.body

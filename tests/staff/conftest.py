@@ -27,6 +27,7 @@ DATA_ROUTES: dict[str, tuple[str, str]] = {
     "assign": ("staff_assign", "/staff/leads/{id}/assign"),
     "erase": ("staff_erase_lead", "/staff/leads/{id}"),
     "export": ("staff_export", "/staff/export"),
+    "report": ("staff_report", "/staff/report"),
     "session": ("staff_session", "/staff/session"),
 }
 

@@ -52,6 +52,7 @@ def test_list_is_newest_first_without_spam_and_each_entry_holds_no_contact_detai
     assert set(entry) == {
         "id", "status", "created_at", "service", "location", "urgent",
         "referral_type", "assigned_to", "first_name", "last_initial",
+        "sla_due_at",  # speed to lead (tests/staff/test_report_route.py)
     }  # fmt: skip
     assert (entry["first_name"], entry["last_initial"], entry["location"]) == ("Grace", "H", "oak-brook")
     assert entry["status"] == "new"

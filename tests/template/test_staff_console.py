@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.template.sam import effective
-from tests.template.test_template import Template, actions, as_list, function_policy, props
+from tests.template.test_template import Template, actions, as_list, function_policy, props, statements_with
 
 FUNCTION = "StaffApiFunction"
 DATA_ROUTES = {
@@ -20,6 +20,7 @@ DATA_ROUTES = {
     ("/staff/leads/{id}/assign", "post"),
     ("/staff/leads/{id}", "delete"),
     ("/staff/export", "get"),
+    ("/staff/report", "get"),
     ("/staff/session", "post"),
 }
 STATIC_ROUTES = {
@@ -114,7 +115,9 @@ def test_every_staff_data_route_needs_the_cognito_authorizer_and_no_static_one_d
 def test_staff_function_role_reaches_only_the_table_its_indexes_and_the_data_key(dev: Template) -> None:
     statements = function_policy(dev, FUNCTION)
     assert props(dev, FUNCTION)["Role"] == {"Fn::GetAtt": ["StaffApiRole", "Arn"]}
-    assert {a.split(":")[0] for a in actions(statements)} == {"dynamodb", "kms", "logs", "xray"}
+    assert {a.split(":")[0] for a in actions(statements)} == {"dynamodb", "kms", "logs", "xray", "events"}
+    (events,) = statements_with(statements, "events:PutEvents")  # LeadStatusChanged (docs/speed-to-lead.md)
+    assert events["Resource"] == {"Fn::GetAtt": ["LeadEventsBus", "Arn"]}
     assert not [a for a in actions(statements) if a.startswith(("cognito-idp", "sns", "secretsmanager"))]
     assert "dynamodb:Scan" not in actions(statements)
     table = [s for s in statements if {"Fn::GetAtt": ["LeadsTable", "Arn"]} in as_list(s["Resource"])]

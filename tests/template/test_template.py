@@ -156,6 +156,7 @@ def test_alert_role_has_exactly_what_the_alert_path_calls(dev: Template) -> None
         "dynamodb:ListStreams",
         "sns:Publish",
         "sqs:SendMessage",
+        "events:PutEvents",  # LeadReceived (docs/speed-to-lead.md)
         "kms:Decrypt",
         "kms:GenerateDataKey",
         "logs:CreateLogStream",
@@ -164,6 +165,8 @@ def test_alert_role_has_exactly_what_the_alert_path_calls(dev: Template) -> None
         "xray:PutTelemetryRecords",
     }
     assert statements_with(statements, "sns:Publish")[0]["Resource"] == {"Ref": "StaffAlertsTopic"}
+    bus = {"Fn::GetAtt": ["LeadEventsBus", "Arn"]}
+    assert statements_with(statements, "events:PutEvents")[0]["Resource"] == bus
     assert statements_with(statements, "sqs:SendMessage")[0]["Resource"] == {
         "Fn::GetAtt": ["AlertFailuresQueue", "Arn"]
     }
@@ -197,7 +200,7 @@ def test_table_topics_queue_secret_and_logs_use_the_stack_key(dev: Template) -> 
     assert props(dev, "LeadsTable")["SSESpecification"]["SSEEnabled"] is True
     assert props(dev, "LeadsTable")["SSESpecification"]["SSEType"] == "KMS"
     keys = encrypted_resources(dev)
-    assert len(keys) == 11  # table, 2 topics, queue, secret, 6 log groups
+    assert len(keys) == 12  # table, 2 topics, queue, secret, 7 log groups
     assert {name: key for name, key in keys.items() if key != DATA_KEY_ARN} == {}
 
 
@@ -387,6 +390,7 @@ def test_alarms_watch_the_service_and_notify_the_ops_topic(dev: Template) -> Non
         ("AWS/SQS", "ApproximateAgeOfOldestMessage", queue),
         ("ClinicLeads", "AlertLag", json.dumps("clinic-leads")),
         ("ClinicLeads", "UnhealthySubscriptions", json.dumps("clinic-leads")),
+        ("ClinicLeads", "LeadsUnansweredPastTwiceSla", json.dumps("clinic-leads")),
         (
             "AWS/SNS",
             "NumberOfNotificationsFailed",
@@ -454,6 +458,7 @@ def test_every_log_group_has_the_configured_retention(dev: Template) -> None:
         "ApiAccessLogGroup",
         "CheckSubscriptionsLogGroup",
         "ReplayAlertsLogGroup",
+        "SweepLeadsLogGroup",
         "StaffApiLogGroup",
     }
     assert {g["Properties"]["RetentionInDays"] for g in groups.values()} == {30}

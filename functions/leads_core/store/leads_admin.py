@@ -16,10 +16,11 @@ with another one on the same lead is tried again with a new history key.
 
 from __future__ import annotations
 
+import itertools
 import time
 import uuid
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from leads_core import aws
@@ -65,11 +66,12 @@ class StatusUpdate:
 
 @dataclass(frozen=True)
 class Changed:
-    """What a change found on the lead just before it: its status and whether it was answered already
-    (``first_answer``: this change is the lead's first answer)."""
+    """What a change found on the lead just before it: its status, whether this change is the lead's first
+    answer (it had no ``first_answered_at``), and the lead item as it was (wire shape)."""
 
     previous_status: str
     first_answer: bool
+    lead: dict[str, Any] = field(default_factory=dict)
 
 
 def list_partition(status: str | None) -> tuple[str, str, str]:
@@ -193,12 +195,16 @@ class LeadsTable:
 
     def history(self, lead_id: str) -> Iterator[dict[str, Any]]:
         """The lead's history items (wire shape), oldest first, strongly consistent."""
+        return self._partition_items(lead_id, layout.HISTORY_PREFIX)
+
+    def _partition_items(self, lead_id: str, prefix: str) -> Iterator[dict[str, Any]]:
+        """The items of the lead's partition whose sort key starts with ``prefix``, in key order."""
         request: dict[str, Any] = {
             "TableName": self.table_name,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
             "ExpressionAttributeValues": {
                 ":pk": string(layout.lead_partition(lead_id)),
-                ":prefix": string(layout.HISTORY_PREFIX),
+                ":prefix": string(prefix),
             },
             "ConsistentRead": True,
             "Limit": self.page_size,
@@ -257,6 +263,7 @@ class LeadsTable:
         before = Changed(
             previous_status=read_string(current, "status"),
             first_answer=answers and not read_string(current, "first_answered_at"),
+            lead=current,
         )
         at = str(values[":at"]["S"])
         actor = str(values[":by"]["S"])
@@ -316,10 +323,10 @@ class LeadsTable:
         return list(dict.fromkeys(lead_id for lead_id in found if lead_id))
 
     def delete_lead(self, lead_id: str) -> bool:
-        """Delete the lead and every record derived from it: its history (``HIST#`` items of its partition,
-        deleted even when the lead is already gone), its keyed idempotency record (``IDEM#``) and its key-less
-        dedupe record (``IDEMC#``, found through the lead's ``dedupe_hash``); ``False`` when the lead was
-        already gone."""
+        """Delete the lead and every record derived from it: its history and escalation ledger (``HIST#`` and
+        ``ESC#`` items of its partition, deleted even when the lead is already gone), its keyed idempotency
+        record (``IDEM#``) and its key-less dedupe record (``IDEMC#``, found through the lead's
+        ``dedupe_hash``); ``False`` when the lead was already gone."""
         with translated():
             response = self.dynamodb.delete_item(
                 TableName=self.table_name, Key=layout.lead_key(lead_id), ReturnValues="ALL_OLD"
@@ -337,9 +344,14 @@ class LeadsTable:
         return True
 
     def _delete_history(self, lead_id: str) -> None:
-        """Every ``HIST#`` item of the lead's partition, 25 per ``BatchWriteItem``."""
+        """Every ``HIST#`` and ``ESC#`` (``leads_core.sweep``) item of the lead's partition, 25 per
+        ``BatchWriteItem``."""
         batch: list[dict[str, Any]] = []
-        for item in self.history(lead_id):
+        derived = itertools.chain(
+            self._partition_items(lead_id, layout.HISTORY_PREFIX),
+            self._partition_items(lead_id, layout.ESCALATION_PREFIX),
+        )
+        for item in derived:
             batch.append({"DeleteRequest": {"Key": {layout.PK: item[layout.PK], layout.SK: item[layout.SK]}}})
             if len(batch) == BATCH_WRITE_LIMIT:
                 self._batch_delete(batch)

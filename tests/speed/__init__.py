@@ -1,0 +1,1 @@
+"""Speed to lead (contract section 8): business hours, SLAs, escalation, report, lead events."""
