@@ -32,12 +32,13 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
-from leads_core import alert_store, keys, notifier, storm
-from leads_core.alert_store import LEAD_CLAIM_CONDITION, ClaimCondition, ClaimStatus, ItemKey
+from leads_core import keys, notifier, storm
 from leads_core.alerts import Alert, AlertSettings, render_alert
 from leads_core.errors import LeadsError, StorageUnavailable
 from leads_core.memory import BoundedMemory
 from leads_core.observability import MetricUnit, logger, metrics
+from leads_core.store import alert_state
+from leads_core.store.alert_state import LEAD_CLAIM_CONDITION, ClaimCondition, ClaimStatus, ItemKey
 
 _LEAD_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 
@@ -154,7 +155,7 @@ class AlertJob:
     ``key``: the table item that records it (DynamoDB wire shape, e.g. ``keys.lead_key(id)``; without
     ``claim_condition`` the claim creates the item if needed). ``alert``: the rendered alert; its ``lead_id``
     is the job's id (unique in one call, ``[A-Za-z0-9_-]{1,80}``: it is the PublishBatch entry id).
-    ``claim_condition``: what else the item must satisfy to be alerted (``alert_store.LEAD_CLAIM_CONDITION``).
+    ``claim_condition``: what else the item must satisfy to be alerted (``alert_state.LEAD_CLAIM_CONDITION``).
     ``created_epoch``: when the thing alerted about happened (for ``AlertLag``), if known.
     ``expires_at``: TTL (epoch seconds) for an item the claim creates (a digest window, a test alert); an
     existing item's ``expires_at`` is kept.
@@ -275,11 +276,21 @@ class _Claimed:
     token: str
 
 
-def _mark(job: AlertJob, token: str, message_id: str, table_name: str, budget: _Budget) -> bool:
+@dataclass(frozen=True)
+class _Store:
+    """Where the bookkeeping is written: the table and the low-level client (``None``: ``aws.client``)."""
+
+    table_name: str
+    dynamodb: Any | None = None
+
+
+def _mark(job: AlertJob, token: str, message_id: str, store: _Store, budget: _Budget) -> bool:
     """Mark with retries; ``False`` (and remembered) when it still failed."""
     try:
         _retrying(
-            lambda: alert_store.mark_item(job.key, message_id, table_name=table_name),
+            lambda: alert_state.mark_item(
+                job.key, message_id, table_name=store.table_name, dynamodb=store.dynamodb
+            ),
             budget,
             BOOKKEEPING_ATTEMPTS,
         )
@@ -291,10 +302,12 @@ def _mark(job: AlertJob, token: str, message_id: str, table_name: str, budget: _
     return True
 
 
-def _release(job: AlertJob, token: str, table_name: str, budget: _Budget) -> None:
+def _release(job: AlertJob, token: str, store: _Store, budget: _Budget) -> None:
     try:
         _retrying(
-            lambda: alert_store.release_item(job.key, token, table_name=table_name),
+            lambda: alert_state.release_item(
+                job.key, token, table_name=store.table_name, dynamodb=store.dynamodb
+            ),
             budget,
             BOOKKEEPING_ATTEMPTS,
         )
@@ -306,24 +319,25 @@ def _release(job: AlertJob, token: str, table_name: str, budget: _Budget) -> Non
 
 
 def _claim(
-    job: AlertJob, table_name: str, budget: _Budget, report: DeliveryReport, meter: _Metrics
+    job: AlertJob, store: _Store, budget: _Budget, report: DeliveryReport, meter: _Metrics
 ) -> str | None:
     """Claim ``job``; its token when claimed, else ``None`` with the outcome recorded in ``report``."""
     pending = container_memory.get(job.key)
     if pending is not None and pending.state is _PendingState.PUBLISHED_UNMARKED:
         # Published by this container before: finish the bookkeeping, never publish again.
-        if not _mark(job, pending.token, pending.message_id, table_name, budget):
+        if not _mark(job, pending.token, pending.message_id, store, budget):
             report.unmarked.append(job.job_id)
             meter.count("AlertMarkFailed", 1)
         report.suppressed.append(job.job_id)
         return None
-    token = pending.token if pending is not None else alert_store.new_token()
+    token = pending.token if pending is not None else alert_state.new_token()
     lease = budget.lease_seconds()
     try:
         result = _retrying(
-            lambda: alert_store.claim_item(
+            lambda: alert_state.claim_item(
                 job.key,
-                table_name=table_name,
+                table_name=store.table_name,
+                dynamodb=store.dynamodb,
                 token=token,
                 lease_seconds=lease,
                 condition=job.claim_condition,
@@ -386,13 +400,14 @@ def _chunks_of(jobs: Sequence[AlertJob]) -> Iterator[list[AlertJob]]:
         yield [by_id[entry["Id"]] for entry in chunk]
 
 
-def publish_once(
+def publish_once(  # noqa: PLR0913 - keyword-only options with defaults; callers set the few they need
     jobs: Sequence[AlertJob],
     *,
     settings: PublishSettings,
     time_left: TimeLeft | None = None,
     emit_metrics: bool = True,
     decide_sms: Callable[[list[Alert]], list[Alert]] | None = None,
+    dynamodb: Any | None = None,
 ) -> DeliveryReport:
     """Publish each job's alert to ``settings.topic_arn`` at most once, bookkept on its item in
     ``settings.table_name``; never raises for AWS errors (failed jobs are in ``failed_lead_ids``).
@@ -405,11 +420,12 @@ def publish_once(
     ``get_remaining_time_in_millis``); without it the call has ``DEFAULT_BUDGET_SECONDS``. Job ids must be
     distinct (the first of a repeated id wins). ``decide_sms``: called with each chunk's claimed alerts right
     before they are published, returns them with their ``sms`` attribute decided (the storm guard).
+    ``dynamodb``: the low-level client of the bookkeeping writes (default ``aws.client("dynamodb")``).
     """
     report = DeliveryReport()
     meter = _Metrics(emit_metrics)
     budget = _Budget(time_left)
-    table_name = settings.table_name
+    store = _Store(settings.table_name, dynamodb)
     distinct: dict[str, AlertJob] = {}
     for job in jobs:
         distinct.setdefault(job.job_id, job)
@@ -425,7 +441,7 @@ def publish_once(
         claimed = [
             _Claimed(job, token)
             for job in chunk
-            if (token := _claim(job, table_name, budget, report, meter)) is not None
+            if (token := _claim(job, store, budget, report, meter)) is not None
         ]
         if not claimed:
             continue
@@ -441,10 +457,10 @@ def publish_once(
             job = item.job
             message_id = outcome.succeeded.get(job.job_id)
             if message_id is None:
-                _release(job, item.token, table_name, budget)
+                _release(job, item.token, store, budget)
                 report.failed_lead_ids.append(job.job_id)
                 continue
-            if not _mark(job, item.token, message_id, table_name, budget):
+            if not _mark(job, item.token, message_id, store, budget):
                 report.unmarked.append(job.job_id)
                 meter.count("AlertMarkFailed", 1)
             report.published[job.job_id] = message_id
@@ -468,8 +484,12 @@ def deliver(
     settings: DeliverySettings | None = None,
     emit_metrics: bool = True,
     time_left: TimeLeft | None = None,
+    dynamodb: Any | None = None,
 ) -> DeliveryReport:
     """Alert each lead (a plain item dict, e.g. a stream's new image) at most once, through ``publish_once``.
+
+    ``dynamodb``: the low-level client of the bookkeeping and the storm guard (default
+    ``aws.client("dynamodb")``).
 
     Raises ``ValueError`` for a lead without a usable id (callers check ``lead_id_of`` first). A lead whose
     alert cannot be rendered (a renderer bug) is failed, so it is retried after a fix.
@@ -505,10 +525,15 @@ def deliver(
     guard = settings
 
     def decide_sms(alerts: list[Alert]) -> list[Alert]:
-        return storm.hold_sms(alerts, settings=guard)
+        return storm.hold_sms(alerts, settings=guard, dynamodb=dynamodb)
 
     report = publish_once(
-        jobs, settings=settings, time_left=time_left, emit_metrics=emit_metrics, decide_sms=decide_sms
+        jobs,
+        settings=settings,
+        time_left=time_left,
+        emit_metrics=emit_metrics,
+        decide_sms=decide_sms,
+        dynamodb=dynamodb,
     )
     if unrendered:
         report.failed_lead_ids += unrendered

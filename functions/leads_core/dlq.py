@@ -276,6 +276,7 @@ class _DeliveryOptions:
     settings: DeliverySettings | None
     emit_metrics: bool
     time_left: TimeLeft | None
+    dynamodb: Any | None = None
 
 
 def _replay_one(
@@ -298,7 +299,7 @@ def _replay_one(
         report.malformed_records += malformed
     current: list[Mapping[str, Any]] = []
     for lead_id in lead_ids:
-        lead = _load_lead(lead_id, settings.table_name if settings else None)
+        lead = _load_lead(lead_id, settings.table_name if settings else None, options.dynamodb)
         if lead is None:
             report.skipped.append(lead_id)  # erased or expired since: nothing to alert, ever
         else:
@@ -306,7 +307,11 @@ def _replay_one(
     settled = True
     if current:
         delivered = deliver(
-            current, settings=settings, emit_metrics=options.emit_metrics, time_left=options.time_left
+            current,
+            settings=settings,
+            emit_metrics=options.emit_metrics,
+            time_left=options.time_left,
+            dynamodb=options.dynamodb,
         )
         report.published.update(delivered.published)
         report.suppressed += delivered.suppressed
@@ -327,15 +332,19 @@ def replay_failures(  # noqa: PLR0913 - keyword-only options with defaults, one 
     emit_metrics: bool = False,
     time_left: TimeLeft | None = None,
     backoff: bool = False,
+    dynamodb: Any | None = None,
 ) -> ReplayReport:
     """Replay up to ``limit`` failed batches (``stream_arn``: for messages that do not name their stream).
 
     ``time_left`` (milliseconds, the Lambda context's clock): stop taking messages when it runs low.
     ``backoff``: kept messages stay hidden for ``backoff_seconds`` (the scheduled replay) instead of being
-    made visible at once (the CLI).
+    made visible at once (the CLI). ``dynamodb``: the low-level client of the lead reads and the alert
+    bookkeeping (default ``aws.client("dynamodb")``).
     """
     report = ReplayReport()
-    options = _DeliveryOptions(settings=settings, emit_metrics=emit_metrics, time_left=time_left)
+    options = _DeliveryOptions(
+        settings=settings, emit_metrics=emit_metrics, time_left=time_left, dynamodb=dynamodb
+    )
     keep: list[FailureBatch] = []
     sqs = aws.client("sqs")
 

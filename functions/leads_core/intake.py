@@ -35,7 +35,7 @@ from leads_core import aws, crisis, deadline, hashing, spam
 from leads_core import captcha as captchas  # ``accept`` takes a parameter named ``captcha``
 from leads_core.errors import CaptchaUnavailable, ConfigurationError
 from leads_core.observability import MetricUnit, logger, metrics
-from leads_core.repository import Channel, LeadRepository, NewLead, StoredResult
+from leads_core.store.submit import Channel, LeadRepository, NewLead, StoredResult
 from leads_core.submission.model import Submission, digest_of, parse_submission
 
 if TYPE_CHECKING:

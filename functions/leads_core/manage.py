@@ -1,48 +1,43 @@
 """Staff and ops use cases on leads: list, show, export, set-status, assign, erase, and the audit trail.
 
-Used by the staff API (``staff_api``, through ``LeadAdmin``) and by the ``leads`` CLI (``leads_ops.admin``
-re-exports this module).
+Used by the staff API (``staff_api``, through ``LeadAdmin``) and by the ``leads`` CLI (``leads_cli``).
 
-Everything here reads the table through its key and its indexes (docs/architecture.md, "Table"), never with a
-``Scan``:
+Every table read and write goes through ``leads_core.store.leads_admin.LeadsTable`` (one codec, one AWS
+error translation, one pager; docs/architecture.md, "Storage package"), never a ``Scan``: this module keeps
+the rules (checks, the audit allow-list, what staff see, the export's columns).
 
-- listing and export page through ``ByStatus`` (``status`` + ``created_at``), newest first; without a status
-  filter each status partition is queried and the pages are merged lazily (``heapq.merge``), so memory stays
-  at one page per status whatever the table size;
-- erasure by email or phone normalises the value exactly as the intake does, hashes it with the same keyed
-  hash (``repository.email_hash`` / ``repository.phone_hash``) and queries ``ByEmail`` / ``ByPhone``.
+- Listing and export read ``ByStatus`` (a status) or ``Inbox`` (no status: every non-spam lead; spam is listed
+  by asking for it by name), newest first, one page in memory at a time; the staff list pages with an opaque
+  cursor.
+- Erasure by email or phone normalises the value exactly as the intake does, hashes it with the same keyed
+  hash (``store.submit.email_hash`` / ``phone_hash``) and looks it up in ``ByEmail`` / ``ByPhone``.
+- Status changes and assignments write the lead and a history item (``HIST#<iso>#<uuid>``: who, when, action,
+  status, note) in one transaction: two concurrent changes never lose an entry. ``first_answered_at`` /
+  ``first_answered_by`` are set once, when a lead first leaves ``new`` or is first assigned.
 
-Status changes and assignments write the lead and a history item (``HIST#<iso>#<uuid>`` in the lead's
-partition: who, when, action, status, note) in one ``TransactWriteItems``: two concurrent changes never lose
-an entry. ``first_answered_at`` / ``first_answered_by`` are set once, when a lead first leaves ``new`` or is
-first assigned. The staff list pages through ``Inbox`` (every non-spam lead, newest first) or ``ByStatus``
-with an opaque cursor (``leads_core.cursor``).
-
-Status changes, exports and erasures write an audit entry (``AUDIT#<YYYY-MM>`` / ``<iso>#<uuid>``) holding who
-(the caller's AWS identity ARN), what, when and how many: lead ids and codes, never a visitor's value, never a
-note's text. Audit entries have no TTL and are never touched by erasure.
+Status changes, assignments, exports and erasures write an audit entry (``AUDIT#<YYYY-MM>`` /
+``<iso>#<uuid>``) holding who (a staff username or the caller's AWS identity ARN), what, when and how many:
+lead ids and codes, never a visitor's value, never a note's text. Audit entries have no TTL and are never
+touched by erasure.
 
 No Click, no Rich, no HTTP: the CLI and the staff API are thin layers over this module.
 """
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import re
-import time
 import uuid
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any, Literal
 
 from leads_core import aws, keys
-from leads_core import cursor as lead_cursor
 from leads_core.errors import LeadNotFound, LeadsError
 from leads_core.keys import ATTRIBUTION_FIELDS
 from leads_core.lead_events import LeadObserver
+from leads_core.store import codec
+from leads_core.store.leads_admin import Changed, LeadsTable, StatusUpdate
 
 ContactKind = Literal["email", "phone"]
 
@@ -134,11 +129,7 @@ SUMMARY_FIELDS: tuple[str, ...] = (
 )
 MAX_LIST_LIMIT = 100
 DEFAULT_LIST_LIMIT = 25
-# A filtered list page reads at most this many index pages before it hands back a cursor.
-MAX_QUERIES_PER_PAGE = 10
 HISTORY_ACTIONS = ("status", "assign", "note")
-# A transaction that conflicts with another one on the same lead is tried again this many times.
-TRANSACTION_ATTEMPTS = 5
 
 # The only keys an audit entry's details may hold; values are codes, counts, ISO times or lead ids.
 AUDIT_DETAIL_KEYS = frozenset(
@@ -256,33 +247,15 @@ def normalise_contact(kind: ContactKind, value: str) -> str:
 
 def contact_hash(secret_id: str, kind: ContactKind, value: str) -> str:
     """The ``ByEmail`` / ``ByPhone`` key of a contact typed by an operator (same hash as the intake's)."""
-    from leads_core.repository import email_hash, phone_hash  # noqa: PLC0415
+    from leads_core.store.submit import email_hash, phone_hash  # noqa: PLC0415
 
     normalised = normalise_contact(kind, value)
     return email_hash(secret_id, normalised) if kind == "email" else phone_hash(secret_id, normalised)
 
 
-def _plain(value: Any) -> Any:
-    """Deserialised DynamoDB value -> JSON-friendly Python (Decimal -> int/float, sets -> sorted lists)."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, set | frozenset):
-        return sorted(_plain(v) for v in value)
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, bytes | bytearray):
-        return value.hex()
-    return value
-
-
 def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
-    """A low-level DynamoDB item (``{"S": ...}`` values) as plain Python values."""
-    from boto3.dynamodb.types import TypeDeserializer  # noqa: PLC0415
-
-    deserializer = TypeDeserializer()
-    return {name: _plain(deserializer.deserialize(value)) for name, value in item.items()}
+    """A low-level DynamoDB item (``{"S": ...}`` values) as plain Python values (``store.codec.to_plain``)."""
+    return codec.to_plain(item)
 
 
 def public_lead(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -365,26 +338,6 @@ def _check_audit_value(value: Any) -> Any:
     raise ValueError("audit values are codes, counts, ISO times or lead ids")
 
 
-_FIRST_ANSWERED = (
-    ", first_answered_at = if_not_exists(first_answered_at, :at),"
-    " first_answered_by = if_not_exists(first_answered_by, :by)"
-)
-
-
-def _add_filters(request: dict[str, Any], location: str | None, urgent: bool | None) -> None:
-    """Location and urgency as a ``FilterExpression`` on an index query."""
-    conditions: list[str] = []
-    if location is not None:
-        conditions.append("#location = :location")
-        request["ExpressionAttributeNames"]["#location"] = "location"
-        request["ExpressionAttributeValues"][":location"] = {"S": location}
-    if urgent is not None:
-        conditions.append("urgent = :urgent")
-        request["ExpressionAttributeValues"][":urgent"] = {"BOOL": urgent}
-    if conditions:
-        request["FilterExpression"] = " AND ".join(conditions)
-
-
 # ---------------------------------------------------------------------------------------------- results
 
 
@@ -428,7 +381,8 @@ def caller_arn() -> str:
 
 
 class LeadAdmin:
-    """Operations on one table. ``hash_key_secret_id`` is needed only for erasure by email or phone."""
+    """Operations on one table. ``hash_key_secret_id`` is needed only for erasure by email or phone.
+    ``dynamodb``: the store's low-level client (e.g. a moto one); left out, ``aws.client("dynamodb")``."""
 
     def __init__(  # noqa: PLR0913 - keyword-only options with defaults; callers set the few they need
         self,
@@ -442,61 +396,30 @@ class LeadAdmin:
     ) -> None:
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
-        self._client = dynamodb
         self.observer = observer  # MinutesToFirstAnswer, LeadStatusChanged (leads_core.lead_events)
         self.table_name = table_name
         self.hash_key_secret_id = hash_key_secret_id
         self.page_size = page_size
         self._clock = clock
-
-    @property
-    def _dynamodb(self) -> Any:
-        return self._client if self._client is not None else aws.client("dynamodb")
+        self._table = LeadsTable(table_name, page_size=page_size, dynamodb=dynamodb)
 
     # ------------------------------------------------------------------ reading
 
-    def _query_status(self, status: str, since: str | None) -> Iterator[dict[str, Any]]:
-        """One ``ByStatus`` partition, newest first, one page in memory at a time."""
-        condition = "#status = :status"
-        values: dict[str, Any] = {":status": {"S": status}}
-        if since:
-            condition += " AND created_at >= :since"
-            values[":since"] = {"S": since}
-        request: dict[str, Any] = {
-            "TableName": self.table_name,
-            "IndexName": keys.INDEX_BY_STATUS,
-            "KeyConditionExpression": condition,
-            "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": values,
-            "ScanIndexForward": False,
-            "Limit": self.page_size,
-        }
-        while True:
-            page = self._dynamodb.query(**request)
-            for item in page.get("Items", []):
-                if item.get("entity", {}).get("S") == keys.ENTITY_LEAD:
-                    yield public_lead(item)
-            last_key = page.get("LastEvaluatedKey")
-            if not last_key:
-                return
-            request["ExclusiveStartKey"] = last_key
-
     def iter_leads(self, status: str | None = None, since: str | None = None) -> Iterator[dict[str, Any]]:
-        """Leads newest first. ``status=None`` means every staff status (not spam: ask for it by name)."""
+        """Leads newest first. ``status=None`` means every staff status (the ``Inbox``: not spam, ask for it
+        by name)."""
         if status is not None:
-            return self._query_status(check_status(status, LISTABLE_STATUSES), since)
-        partitions = [self._query_status(name, since) for name in STAFF_STATUSES]
-        return heapq.merge(*partitions, key=lambda lead: str(lead["created_at"]), reverse=True)
+            check_status(status, LISTABLE_STATUSES)
+        return (public_lead(item) for item in self._table.query_leads(status, since))
 
     def get_lead(self, lead_id: str) -> dict[str, Any]:
-        lead_id = check_lead_id(lead_id)
-        response = self._dynamodb.get_item(
-            TableName=self.table_name, Key=keys.lead_key(lead_id), ConsistentRead=True
-        )
-        item = response.get("Item")
-        if not item or item.get("entity", {}).get("S") != keys.ENTITY_LEAD:
+        return public_lead(self._lead_item(check_lead_id(lead_id)))
+
+    def _lead_item(self, lead_id: str) -> dict[str, Any]:
+        item = self._table.get_lead(lead_id)
+        if item is None:
             raise LeadNotFound(lead_id)
-        return public_lead(item)
+        return item
 
     def export_rows(
         self,
@@ -547,26 +470,11 @@ class LeadAdmin:
         lead_id = check_lead_id(lead_id)
         check_status(status)
         note = note.strip() if note else None
-        before = self._read_lead(lead_id)
-        previous = str(before.get("status", {}).get("S", ""))
         changed_at = iso_now(self._clock())
-        values: dict[str, Any] = {
-            ":status": {"S": status},
-            ":at": {"S": changed_at},
-            ":by": {"S": actor},
-            ":inbox": {"S": keys.INBOX_VALUE},
-        }
-        update = "SET #status = :status, status_changed_at = :at, status_changed_by = :by, inbox = :inbox"
-        if status != "new":
-            update += _FIRST_ANSWERED
-        if note:
-            update += ", status_note = :note"
-            values[":note"] = {"S": note}
-        else:
-            update += " REMOVE status_note"
-        self._transact_change(
-            lead_id, update, values, {"action": "status", "status": status, "note": note}, actor
+        changed = self._table.change_status(
+            StatusUpdate(lead_id, status, note, changed_at, actor, answers=status != "new")
         )
+        previous = changed.previous_status
         self.record_audit(
             actor,
             "status",
@@ -574,130 +482,39 @@ class LeadAdmin:
             1,
             {"from_status": previous, "to_status": status, "has_note": bool(note)},
         )
-        self._observe(before, changed_at, answered=status != "new", previous=previous, status=status)
+        self._observe(changed, changed_at, status=status)
         return StatusChange(lead_id, previous, status, changed_at, actor, note)
 
     def assign(self, lead_id: str, actor: str) -> dict[str, Any]:
         """Assign the lead to ``actor`` (a history item; the first assignment answers the lead); returns the
         lead with its history."""
         lead_id = check_lead_id(lead_id)
-        before = self._read_lead(lead_id)
-        current = str(before.get("status", {}).get("S", ""))
-        values = {":by": {"S": actor}, ":at": {"S": iso_now(self._clock())}}
-        update = "SET assigned_to = :by" + _FIRST_ANSWERED
-        self._transact_change(
-            lead_id, update, values, {"action": "assign", "status": current, "note": None}, actor
-        )
+        at = iso_now(self._clock())
+        changed = self._table.assign(lead_id, actor, at)
         self.record_audit(actor, "assign", f"lead:{lead_id}", 1)
-        self._observe(before, values[":at"]["S"], answered=True)
+        self._observe(changed, at)
         return self.lead_with_history(lead_id)
 
-    def _observe(
-        self, before: Mapping[str, Any], at: str, *, answered: bool, previous: str = "", status: str = ""
-    ) -> None:
+    def _observe(self, changed: Changed, at: str, *, status: str = "") -> None:
         """Tell the observer: the lead's first answer (it had none before this change), a status change."""
         if self.observer is None:
             return
-        lead = from_item(before)
-        if answered and not lead.get("first_answered_at"):
+        lead = from_item(changed.lead)
+        if changed.first_answer:
             self.observer.first_answered(lead, at)
-        if status and status != previous:
-            self.observer.status_changed(lead, previous, status, at)
-
-    def _read_lead(self, lead_id: str) -> Mapping[str, Any]:
-        response = self._dynamodb.get_item(
-            TableName=self.table_name, Key=keys.lead_key(lead_id), ConsistentRead=True
-        )
-        item = response.get("Item")
-        if not item or item.get("entity", {}).get("S") != keys.ENTITY_LEAD:
-            raise LeadNotFound(lead_id)
-        return dict(item)
-
-    def _transact_change(
-        self,
-        lead_id: str,
-        update: str,
-        values: Mapping[str, Any],
-        history: Mapping[str, str | None],
-        actor: str,
-    ) -> None:
-        """The lead's update and its history item in one ``TransactWriteItems``; a conflict with another
-        change of the same lead is tried again (each try writes a new history item key, so both survive)."""
-        from botocore.exceptions import ClientError  # noqa: PLC0415
-
-        names = {"#status": "status"} if "#status" in update else None
-        for attempt in range(TRANSACTION_ATTEMPTS):
-            at = str(values.get(":at", {}).get("S") or iso_now(self._clock()))
-            history_item = {
-                keys.PK: {"S": keys.lead_partition(lead_id)},
-                keys.SK: {"S": keys.history_sort_key(at, str(uuid.uuid4()))},
-                "entity": {"S": keys.ENTITY_HISTORY},
-                "at": {"S": at},
-                "actor": {"S": actor},
-                **{name: {"S": str(value)} for name, value in history.items() if value},
-            }
-            lead_update: dict[str, Any] = {
-                "TableName": self.table_name,
-                "Key": keys.lead_key(lead_id),
-                "UpdateExpression": update,
-                "ConditionExpression": "attribute_exists(pk) AND entity = :lead",
-                "ExpressionAttributeValues": {**values, ":lead": {"S": keys.ENTITY_LEAD}},
-            }
-            if names:
-                lead_update["ExpressionAttributeNames"] = names
-            try:
-                self._dynamodb.transact_write_items(
-                    TransactItems=[
-                        {"Update": lead_update},
-                        {
-                            "Put": {
-                                "TableName": self.table_name,
-                                "Item": history_item,
-                                "ConditionExpression": "attribute_not_exists(pk)",
-                            }
-                        },
-                    ]
-                )
-                return
-            except ClientError as exc:
-                reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
-                if reasons and reasons[0] == "ConditionalCheckFailed":
-                    raise LeadNotFound(lead_id) from None
-                if "TransactionConflict" not in reasons or attempt == TRANSACTION_ATTEMPTS - 1:
-                    raise
-                time.sleep(0.05 * (attempt + 1))
+        if status and status != changed.previous_status:
+            self.observer.status_changed(lead, changed.previous_status, status, at)
 
     # ------------------------------------------------------------------ staff views
 
     def history(self, lead_id: str) -> list[dict[str, Any]]:
         """The lead's history items, oldest first (newest last)."""
-        entries: list[dict[str, Any]] = []
-        for item in self._partition_items(lead_id, keys.HISTORY_PREFIX):
-            entries.append(history_entry(item))
-        return entries
+        return [history_entry(item) for item in self._table.history(lead_id)]
 
     def lead_with_history(self, lead_id: str) -> dict[str, Any]:
         lead = self.get_lead(lead_id)
         lead["history"] = self.history(str(lead["id"]))
         return lead
-
-    def _partition_items(self, lead_id: str, prefix: str) -> Iterator[dict[str, Any]]:
-        request: dict[str, Any] = {
-            "TableName": self.table_name,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-            "ExpressionAttributeValues": {
-                ":pk": {"S": keys.lead_partition(lead_id)},
-                ":prefix": {"S": prefix},
-            },
-            "ConsistentRead": True,
-        }
-        while True:
-            page = self._dynamodb.query(**request)
-            yield from page.get("Items", [])
-            last_key = page.get("LastEvaluatedKey")
-            if not last_key:
-                return
-            request["ExclusiveStartKey"] = last_key
 
     def list_page(
         self,
@@ -711,40 +528,15 @@ class LeadAdmin:
         """One page of the staff list, newest first, and the cursor of the next page (``None`` at the end).
 
         ``status`` pages ``ByStatus``; no status pages ``Inbox`` (every non-spam lead). Location and urgency
-        filter the page; a page stops after ``MAX_QUERIES_PER_PAGE`` index reads and may then be short."""
+        filter the page; a page stops after a bounded number of index reads and may then be short."""
         if not 1 <= limit <= MAX_LIST_LIMIT:
             raise InvalidLimit(f"limit is a whole number from 1 to {MAX_LIST_LIMIT}")
         if status is not None:
             check_status(status, LISTABLE_STATUSES)
-            index, attribute, value = keys.INDEX_BY_STATUS, "status", status
-        else:
-            index, attribute, value = keys.INDEX_INBOX, "inbox", keys.INBOX_VALUE
-        request: dict[str, Any] = {
-            "TableName": self.table_name,
-            "IndexName": index,
-            "KeyConditionExpression": "#part = :part",
-            "ExpressionAttributeNames": {"#part": attribute},
-            "ExpressionAttributeValues": {":part": {"S": value}},
-            "ScanIndexForward": False,
-        }
-        _add_filters(request, location, urgent)
-        if cursor:
-            request["ExclusiveStartKey"] = lead_cursor.decode(cursor, attribute, value)
-        leads: list[dict[str, Any]] = []
-        last_key: Mapping[str, Any] | None = None
-        for _ in range(MAX_QUERIES_PER_PAGE):
-            request["Limit"] = limit - len(leads)
-            page = self._dynamodb.query(**request)
-            leads.extend(
-                summary(public_lead(item))
-                for item in page.get("Items", [])
-                if item.get("entity", {}).get("S") == keys.ENTITY_LEAD
-            )
-            last_key = page.get("LastEvaluatedKey")
-            if not last_key or len(leads) >= limit:
-                break
-            request["ExclusiveStartKey"] = last_key
-        return leads, lead_cursor.encode(last_key)
+        items, next_cursor = self._table.list_page(
+            status, limit=limit, cursor=cursor, location=location, urgent=urgent
+        )
+        return [summary(public_lead(item)) for item in items], next_cursor
 
     # ------------------------------------------------------------------ erasure
 
@@ -754,89 +546,7 @@ class LeadAdmin:
             raise InvalidContact("kind must be email or phone")
         if not self.hash_key_secret_id:
             raise LeadsError("the hash key secret is needed to look up a contact")
-        digest = contact_hash(self.hash_key_secret_id, kind, value)
-        attribute = f"{kind}_hash"
-        request: dict[str, Any] = {
-            "TableName": self.table_name,
-            "IndexName": keys.INDEX_BY_EMAIL if kind == "email" else keys.INDEX_BY_PHONE,
-            "KeyConditionExpression": "#hash = :hash",
-            "ExpressionAttributeNames": {"#hash": attribute},
-            "ExpressionAttributeValues": {":hash": {"S": digest}},
-            "Limit": self.page_size,
-        }
-        lead_ids: list[str] = []
-        while True:
-            page = self._dynamodb.query(**request)
-            for item in page.get("Items", []):
-                pk = item.get(keys.PK, {}).get("S", "")
-                if pk.startswith("LEAD#") and item.get(keys.SK, {}).get("S") == keys.LEAD_SK:
-                    lead_ids.append(pk.removeprefix("LEAD#"))
-            last_key = page.get("LastEvaluatedKey")
-            if not last_key:
-                return list(dict.fromkeys(lead_ids))
-            request["ExclusiveStartKey"] = last_key
-
-    def _delete_lead(self, lead_id: str) -> bool:
-        """Delete the lead and every record derived from it: its history (``HIST#`` items of its partition),
-        its keyed idempotency record (``IDEM#``) and its key-less dedupe record (``IDEMC#``, found through the
-        lead's ``dedupe_hash``); ``False`` when the lead
-        was already gone."""
-        response = self._dynamodb.delete_item(
-            TableName=self.table_name, Key=keys.lead_key(lead_id), ReturnValues="ALL_OLD"
-        )
-        old = response.get("Attributes")
-        self._delete_history(lead_id)
-        if not old:
-            return False
-        submission_id = old.get("submission_id", {}).get("S")
-        if submission_id:
-            self._delete_idempotency(keys.idempotency_key(submission_id), lead_id)
-        dedupe_hash = old.get("dedupe_hash", {}).get("S")
-        if dedupe_hash:
-            self._delete_idempotency(keys.content_dedupe_key(dedupe_hash), lead_id)
-        return True
-
-    def _delete_history(self, lead_id: str) -> None:
-        """Every ``HIST#`` item of the lead's partition and its escalation ledger items (``ESC#``,
-        ``leads_core.sweep``), 25 per ``BatchWriteItem`` (unprocessed: again)."""
-        batch: list[dict[str, Any]] = []
-        partition = itertools.chain(
-            self._partition_items(lead_id, keys.HISTORY_PREFIX), self._partition_items(lead_id, "ESC#")
-        )
-        for item in partition:
-            batch.append({"DeleteRequest": {"Key": {keys.PK: item[keys.PK], keys.SK: item[keys.SK]}}})
-            if len(batch) == 25:
-                self._batch_delete(batch)
-                batch = []
-        if batch:
-            self._batch_delete(batch)
-
-    def _batch_delete(self, requests: list[dict[str, Any]]) -> None:
-        pending = {self.table_name: requests}
-        for attempt in range(TRANSACTION_ATTEMPTS * 2):
-            response = self._dynamodb.batch_write_item(RequestItems=pending)
-            pending = response.get("UnprocessedItems") or {}
-            if not pending:
-                return
-            time.sleep(0.05 * (attempt + 1))
-        raise LeadsError("the lead's history could not be deleted; run the erasure again")
-
-    def _delete_idempotency(self, key: Mapping[str, Any], lead_id: str) -> None:
-        """An idempotency or dedupe record holds a keyed digest of this person's submission (it would expire
-        within 24 h / 10 min anyway, but would answer an identical resubmission with the erased id); delete it
-        when it still points at the erased lead."""
-        from botocore.exceptions import ClientError  # noqa: PLC0415
-
-        try:
-            self._dynamodb.delete_item(
-                TableName=self.table_name,
-                Key=dict(key),
-                ConditionExpression="lead_id = :lead_id",
-                ExpressionAttributeValues={":lead_id": {"S": lead_id}},
-            )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise
+        return self._table.contact_lead_ids(kind, contact_hash(self.hash_key_secret_id, kind, value))
 
     def _erase(
         self,
@@ -849,7 +559,7 @@ class LeadAdmin:
         erased: list[str] = []
         try:
             for lead_id in lead_ids:
-                if self._delete_lead(lead_id):
+                if self._table.delete_lead(lead_id):
                     erased.append(lead_id)
                 if on_progress:
                     on_progress(1)
@@ -862,7 +572,7 @@ class LeadAdmin:
     ) -> Erasure:
         """Delete one lead; raises ``LeadNotFound`` when there is no such lead (nothing is audited then)."""
         lead_id = check_lead_id(lead_id)
-        self.get_lead(lead_id)
+        self._lead_item(lead_id)
         return self._erase([lead_id], actor, f"lead:{lead_id}", {"kind": "id"}, on_progress)
 
     def erase_by_contact(
@@ -889,8 +599,6 @@ class LeadAdmin:
     ) -> dict[str, Any]:
         """Write one audit entry and return it (plain values). ``details`` keys must be in
         ``AUDIT_DETAIL_KEYS`` and values codes/counts/ids: visitor data cannot get in by accident."""
-        from boto3.dynamodb.types import TypeSerializer  # noqa: PLC0415
-
         clean_details: dict[str, Any] = {}
         for key, value in (details or {}).items():
             if key not in AUDIT_DETAIL_KEYS:
@@ -913,12 +621,7 @@ class LeadAdmin:
             "count": int(count),
             "details": clean_details,
         }
-        serializer = TypeSerializer()
-        self._dynamodb.put_item(
-            TableName=self.table_name,
-            Item={name: serializer.serialize(value) for name, value in entry.items()},
-            ConditionExpression="attribute_not_exists(pk)",
-        )
+        self._table.put_audit(entry)
         return entry
 
     def iter_audit(self, month: str | None = None) -> Iterator[dict[str, Any]]:
@@ -926,19 +629,5 @@ class LeadAdmin:
         month = month or self._clock().astimezone(UTC).strftime("%Y-%m")
         if not re.match(r"^\d{4}-\d{2}$", month):
             raise ValueError("month is YYYY-MM")
-        request: dict[str, Any] = {
-            "TableName": self.table_name,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": keys.audit_partition(month)}},
-            "ScanIndexForward": False,
-            "Limit": self.page_size,
-        }
-        while True:
-            page = self._dynamodb.query(**request)
-            for item in page.get("Items", []):
-                entry = from_item(item)
-                yield {name: value for name, value in entry.items() if name not in {"pk", "entity"}}
-            last_key = page.get("LastEvaluatedKey")
-            if not last_key:
-                return
-            request["ExclusiveStartKey"] = last_key
+        for entry in self._table.query_audit(month):
+            yield {name: value for name, value in entry.items() if name not in {"pk", "entity"}}

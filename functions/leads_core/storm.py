@@ -33,7 +33,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Literal, Protocol
+from functools import partial
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from leads_core import keys
 from leads_core.alerts import SMS_SEND, SUBJECT_MAX_CHARS, Alert, clock_label, display_name_of
@@ -119,22 +120,30 @@ def digest_id(start: int) -> str:
 # ----------------------------------------------------------------------------------------------- decision
 
 
-def _windows(table_name: str) -> storm_windows.WindowTable:
-    """The window items' table, writes retried ``DECISION_ATTEMPTS`` times with jittered backoff."""
+def _windows(table_name: str, dynamodb: Any | None = None) -> storm_windows.WindowTable:
+    """The window items' table, writes retried ``DECISION_ATTEMPTS`` times with jittered backoff.
+    ``dynamodb``: the low-level client (default ``aws.client("dynamodb")``)."""
     return storm_windows.WindowTable(
         table_name,
         attempts=DECISION_ATTEMPTS,
         backoff=lambda attempt: _sleep(_random.uniform(0, _RETRY_BASE_SECONDS * 2**attempt)),
+        dynamodb=dynamodb,
     )
 
 
-def decide(
-    lead_id: str, *, urgent: bool, table_name: str, threshold: int, now: float | None = None
+def decide(  # noqa: PLR0913 - keyword-only inputs of one decision
+    lead_id: str,
+    *,
+    urgent: bool,
+    table_name: str,
+    threshold: int,
+    now: float | None = None,
+    dynamodb: Any | None = None,
 ) -> Decision:
     """``send`` or ``hold`` for this lead's SMS in the window of ``now``; raises AWS errors (retried)."""
     moment = _clock() if now is None else now
     start = window_start(moment)
-    table = _windows(table_name)
+    table = _windows(table_name, dynamodb)
     expires_at = start + WINDOW_SECONDS + STORM_TTL_SECONDS
     if urgent:
         storm_windows.add_sent(table, start, lead_id, expires_at=expires_at)
@@ -152,8 +161,15 @@ def decide(
     return HOLD
 
 
-def hold_sms(alerts: Sequence[Alert], *, settings: StormSettings, now: float | None = None) -> list[Alert]:
-    """``alerts`` with the ``sms`` attribute decided for each new-lead alert (others unchanged)."""
+def hold_sms(
+    alerts: Sequence[Alert],
+    *,
+    settings: StormSettings,
+    now: float | None = None,
+    dynamodb: Any | None = None,
+) -> list[Alert]:
+    """``alerts`` with the ``sms`` attribute decided for each new-lead alert (others unchanged).
+    ``dynamodb``: the low-level client of the window items (default ``aws.client("dynamodb")``)."""
     decided: list[Alert] = []
     held = failed = 0
     for alert in alerts:
@@ -167,6 +183,7 @@ def hold_sms(alerts: Sequence[Alert], *, settings: StormSettings, now: float | N
                 table_name=settings.table_name,
                 threshold=settings.alert_storm_threshold,
                 now=now,
+                dynamodb=dynamodb,
             )
         except Exception as exc:  # AWS errors after the retries, or a bug here: never block or lose the alert
             logger.warning(
@@ -254,9 +271,9 @@ class FlushReport:
     failed: list[str] = field(default_factory=list)
 
 
-def _close(table_name: str, start: int, now: float) -> set[str]:
+def _close(table_name: str, start: int, now: float, dynamodb: Any | None = None) -> set[str]:
     """Close the window (no lead is held in it from now on); its final held lead ids."""
-    return storm_windows.close(_windows(table_name), start, now)
+    return storm_windows.close(_windows(table_name, dynamodb), start, now)
 
 
 def flush_digests(
@@ -265,22 +282,24 @@ def flush_digests(
     now: float | None = None,
     time_left: TimeLeft | None = None,
     publish: Callable[..., DeliveryReport] | None = None,
+    dynamodb: Any | None = None,
 ) -> FlushReport:
     """Publish the digest of every ended window (last ``LOOKBACK_WINDOWS``) that held SMS, once each.
 
     Never raises for AWS errors: a window that could not be read, closed or published is in ``failed`` and
-    is tried again by the next run.
+    is tried again by the next run. ``dynamodb``: the low-level client of the window items and the digests'
+    bookkeeping (default ``aws.client("dynamodb")``).
     """
-    from leads_core.alert_store import ClaimCondition  # noqa: PLC0415
     from leads_core.delivery import AlertJob, publish_once  # noqa: PLC0415
+    from leads_core.store.alert_state import ClaimCondition  # noqa: PLC0415
 
-    publisher = publish or publish_once
+    publisher = publish or partial(publish_once, dynamodb=dynamodb)
     moment = _clock() if now is None else now
     current = window_start(moment)
     starts = [current - WINDOW_SECONDS * n for n in range(1, LOOKBACK_WINDOWS + 1)]
     report = FlushReport()
     try:
-        windows = storm_windows.held_windows(_windows(settings.table_name), starts)
+        windows = storm_windows.held_windows(_windows(settings.table_name, dynamodb), starts)
     except StorageUnavailable as exc:
         logger.warning("storm windows not read", extra={"error_code": code_of(exc)})
         report.failed.append("read")
@@ -291,7 +310,7 @@ def flush_digests(
         identifier = digest_id(start)
         report.windows.append(identifier)
         try:
-            held = _close(settings.table_name, start, moment)
+            held = _close(settings.table_name, start, moment, dynamodb)
         except (StorageUnavailable, ConditionFailed):
             report.failed.append(identifier)
             continue

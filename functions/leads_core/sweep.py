@@ -29,13 +29,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from leads_core import aws, keys
-from leads_core.alert_store import ClaimCondition
 from leads_core.alerts import AlertSettings
 from leads_core.delivery import AlertJob, TimeLeft, publish_once, retry_read
 from leads_core.errors import StorageUnavailable
 from leads_core.escalation import due_levels, job_id, render_escalation
 from leads_core.hours import SlaPolicy
 from leads_core.observability import MetricUnit, logger, metrics
+from leads_core.store.alert_state import ClaimCondition
 
 LOOKBACK_DAYS = 14
 MAX_JOBS_PER_RUN = 200

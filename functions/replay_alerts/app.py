@@ -23,6 +23,7 @@ from collections import Counter
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from leads_core import aws
 from leads_core.errors import ConfigurationError
 from leads_core.observability import MetricUnit, logger, metrics, tracer
 from leads_core.settings import load_settings
@@ -45,6 +46,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     queue_url = _queue_url()
     from leads_core.dlq import replay_failures  # noqa: PLC0415 - keeps the module import light
 
+    dynamodb = aws.client("dynamodb")
     report = replay_failures(
         queue_url,
         os.environ.get("ALERT_STREAM_ARN") or None,
@@ -53,10 +55,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         emit_metrics=True,
         time_left=context.get_remaining_time_in_millis,
         backoff=True,
+        dynamodb=dynamodb,
     )
     from leads_core.storm import flush_digests  # noqa: PLC0415
 
-    digests = flush_digests(settings=settings, time_left=context.get_remaining_time_in_millis)
+    digests = flush_digests(
+        settings=settings, time_left=context.get_remaining_time_in_millis, dynamodb=dynamodb
+    )
     if digests.published:
         metrics.add_metric(name="AlertStormDigests", unit=MetricUnit.Count, value=len(digests.published))
     kept = Counter(report.kept.values())

@@ -31,6 +31,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from leads_core import aws
 from leads_core.delivery import deliver, lead_from_stream_record, lead_id_of
 from leads_core.errors import LeadsError
 from leads_core.lead_events import send_lead_received
@@ -108,6 +109,7 @@ class AlertBatchProcessor(BatchProcessor):
                 candidates,
                 settings=load_settings().require_alerts(),
                 time_left=_time_left(getattr(self, "lambda_context", None)),
+                dynamodb=aws.client("dynamodb"),
             )
             failed = set(report.failed_lead_ids)
             # LeadReceived for each lead alerted now or before (a retried record's lead again: at least

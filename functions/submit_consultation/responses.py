@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from aws_lambda_powertools.event_handler import Response
 from leads_core import crisis, pages
-from leads_core.repository import StoredResult
+from leads_core.store.submit import StoredResult
 
 JSON_CONTENT = "application/json"
 HTML_CONTENT = "text/html; charset=utf-8"

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import IO, Any, NoReturn, TypeVar
 
 import click
+from leads_core import manage
 from leads_core.errors import LeadNotFound, StorageUnavailable
-from leads_ops import admin
 from leads_ops import staff as staff_accounts
 
 from leads_cli.target import Target, TargetError, TargetOptions
@@ -126,12 +126,12 @@ class State:
             self._target.activate()
         return self._target
 
-    def admin(self, *, with_hash_key: bool = False) -> admin.LeadAdmin:
+    def admin(self, *, with_hash_key: bool = False) -> manage.LeadAdmin:
         target = self.target()
-        return admin.LeadAdmin(
+        return manage.LeadAdmin(
             target.resource("table"),
             hash_key_secret_id=target.resource("hash_key_secret") if with_hash_key else "",
-            page_size=self.page_size or admin.DEFAULT_PAGE_SIZE,
+            page_size=self.page_size or manage.DEFAULT_PAGE_SIZE,
             observer=self._lead_events(target),
         )
 
@@ -149,7 +149,7 @@ class State:
     def actor(self) -> str:
         if self._actor is None:
             self.target()
-            self._actor = admin.caller_arn()
+            self._actor = manage.caller_arn()
         return self._actor
 
 
@@ -258,8 +258,8 @@ def _client_error(exc: Any, state: State) -> CliError:
 
 # Domain errors whose message is safe to show as it is, and their exit codes.
 _DOMAIN_EXIT_CODES: tuple[tuple[type[Exception] | tuple[type[Exception], ...], int], ...] = (
-    (admin.InvalidStatus, EXIT_INVALID_STATUS),
-    ((admin.InvalidLeadId, admin.InvalidSince, admin.InvalidContact), EXIT_USAGE),
+    (manage.InvalidStatus, EXIT_INVALID_STATUS),
+    ((manage.InvalidLeadId, manage.InvalidSince, manage.InvalidContact), EXIT_USAGE),
     (staff_accounts.StaffNotFound, EXIT_NOT_FOUND),
     ((staff_accounts.InvalidStaffEmail, staff_accounts.StaffExists), EXIT_USAGE),
     (TargetError, EXIT_TARGET),

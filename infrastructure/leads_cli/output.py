@@ -9,8 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import IO, Any
 
-from leads_core.manage import csv_cell
-from leads_ops.admin import EXPORT_COLUMNS
+from leads_core.manage import EXPORT_COLUMNS, csv_cell
 from rich.console import Console
 from rich.table import Table
 

@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from leads_core.errors import LeadNotFound
-from leads_ops.admin import LeadAdmin
+from leads_core.manage import LeadAdmin
 
 REFUSED_ORIGIN = "https://smoke-check.invalid"
 SMOKE_FIRST_NAME = "Smoke"

@@ -1,4 +1,5 @@
-"""Ops use cases (list, show, export, set-status, erase, audit) behind the ``leads`` CLI.
+"""Ops code of the ``leads`` CLI that no Lambda function runs: staff accounts (``staff``, Cognito).
 
-Kept out of ``functions/``: no Lambda function imports it, so it is not packaged with any of them.
+Kept out of ``functions/``, so it is not packaged with any function. The lead use cases the CLI shares with
+the staff API live in ``leads_core.manage``.
 """

@@ -13,10 +13,11 @@ from typing import Any
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
-from leads_core import alert_store, aws, delivery, keys
+from leads_core import aws, delivery, keys
 from leads_core.alerts import Alert
 from leads_core.dlq import replay_failures
 from leads_core.settings import load_settings
+from leads_core.store import alert_state
 from leads_local.apigw import LambdaContext
 from leads_local.faults import FaultInjector, parse_faults
 from leads_local.poller import EventSourceMapping, StreamRecord, sqs_on_failure_sender
@@ -167,7 +168,7 @@ def test_an_expired_lease_of_an_unknown_attempt_is_published_again_rather_than_l
     """The one ambiguous case (another container published, or died before publishing): lost is worse."""
     lead = alert_world.put_lead()
     records = alert_world.new_stream_records()
-    dead = alert_store.claim(lead["id"], now=1_000)  # an invocation that died holding the lease, long ago
+    dead = alert_state.claim(lead["id"], now=1_000)  # an invocation that died holding the lease, long ago
     assert dead.claimed
 
     assert handler(lambda_event(records), lambda_context) == {"batchItemFailures": []}

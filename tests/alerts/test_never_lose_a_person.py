@@ -12,8 +12,8 @@ import importlib
 import json
 from typing import Any
 
+from leads_core.manage import LeadAdmin
 from leads_core.settings import load_settings
-from leads_ops.admin import LeadAdmin
 
 from tests.alerts.conftest import AlertWorld, lambda_event
 from tests.conftest import load_event

@@ -7,12 +7,13 @@ from typing import Any
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import EndpointConnectionError
-from leads_core import alert_store, aws, delivery, notifier
-from leads_core.alert_store import ClaimStatus
+from leads_core import aws, delivery, notifier
 from leads_core.alerts import Alert
 from leads_core.errors import NotificationFailed, StorageUnavailable
+from leads_core.store import alert_state
+from leads_core.store.alert_state import ClaimStatus
 
-from tests.alerts.conftest import AlertWorld
+from tests.alerts.conftest import AlertWorld, _shared_session
 
 
 def _throttle_dynamodb_updates(matching: str) -> None:
@@ -35,28 +36,28 @@ def test_claim_outcomes(alert_world: AlertWorld) -> None:
     fresh = alert_world.put_lead()
     spam = alert_world.put_lead(status="spam")
 
-    first = alert_store.claim(fresh["id"], now=1_000)
+    first = alert_state.claim(fresh["id"], now=1_000)
     assert first.status is ClaimStatus.CLAIMED
     assert alert_world.get_item(fresh["id"])["alert_lease_until"] == {
-        "N": str(1_000 + alert_store.LEASE_SECONDS)
+        "N": str(1_000 + alert_state.LEASE_SECONDS)
     }
-    assert alert_store.claim(fresh["id"], now=1_030).status is ClaimStatus.LEASED_ELSEWHERE
-    assert alert_store.claim(fresh["id"], now=1_061).status is ClaimStatus.CLAIMED  # the lease expired
+    assert alert_state.claim(fresh["id"], now=1_030).status is ClaimStatus.LEASED_ELSEWHERE
+    assert alert_state.claim(fresh["id"], now=1_061).status is ClaimStatus.CLAIMED  # the lease expired
 
-    alert_store.mark_sent(fresh["id"], "message-1")
-    assert alert_store.claim(fresh["id"], now=9_999_999_999).status is ClaimStatus.ALREADY_ALERTED
-    assert alert_store.claim(spam["id"]).status is ClaimStatus.NOT_ALERTABLE
-    assert alert_store.claim("0000000000").status is ClaimStatus.MISSING
+    alert_state.mark_sent(fresh["id"], "message-1")
+    assert alert_state.claim(fresh["id"], now=9_999_999_999).status is ClaimStatus.ALREADY_ALERTED
+    assert alert_state.claim(spam["id"]).status is ClaimStatus.NOT_ALERTABLE
+    assert alert_state.claim("0000000000").status is ClaimStatus.MISSING
     assert alert_world.get_item("0000000000") == {}
 
 
 def test_release_lets_the_next_attempt_claim_at_once(alert_world: AlertWorld) -> None:
     lead = alert_world.put_lead()
-    assert alert_store.claim(lead["id"]).claimed
-    alert_store.release(lead["id"])
-    assert alert_store.claim(lead["id"]).claimed
-    alert_store.mark_sent(lead["id"], "message-1")
-    alert_store.release(lead["id"])  # after sending, a release changes nothing
+    assert alert_state.claim(lead["id"]).claimed
+    alert_state.release(lead["id"])
+    assert alert_state.claim(lead["id"]).claimed
+    alert_state.mark_sent(lead["id"], "message-1")
+    alert_state.release(lead["id"])  # after sending, a release changes nothing
     item = alert_world.get_item(lead["id"])
     assert item["alert_message_id"] == {"S": "message-1"}
 
@@ -66,7 +67,7 @@ def test_dynamodb_throttling_on_claim_fails_the_lead_without_publishing(alert_wo
     _throttle_dynamodb_updates("alert_lease_until = :until")
 
     with pytest.raises(StorageUnavailable):
-        alert_store.claim(lead["id"])
+        alert_state.claim(lead["id"])
     report = delivery.deliver([lead])
 
     assert report.failed_lead_ids == [lead["id"]]
@@ -89,6 +90,22 @@ def test_a_published_alert_whose_mark_fails_is_remembered_and_never_published_ag
     assert "alert_lease_until" in alert_world.get_item(lead["id"])  # the lease keeps other containers away
     again = delivery.deliver([lead])  # the record comes again to this container: mark, do not publish
     assert (again.suppressed, again.unmarked, again.sns_calls) == ([lead["id"]], [lead["id"]], 0)
+    assert alert_world.inbox() == []
+
+
+def test_deliver_writes_its_bookkeeping_with_the_client_it_is_given(alert_world: AlertWorld) -> None:
+    lead = alert_world.put_lead()
+    _throttle_dynamodb_updates("")  # the default client refuses every UpdateItem: it must not be used
+    given = _shared_session().client("dynamodb")  # another client on the same (moto) table
+
+    report = delivery.deliver([lead], dynamodb=given)
+
+    assert list(report.published) == [lead["id"]]
+    assert (report.unmarked, report.failed_lead_ids) == ([], [])
+    assert "alerted_at" in alert_world.get_item(lead["id"])
+    assert len(alert_world.inbox()) == 1
+    again = delivery.deliver([lead], dynamodb=given)  # claimed through the given client: already alerted
+    assert (again.suppressed, again.sns_calls) == ([lead["id"]], 0)
     assert alert_world.inbox() == []
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
 from leads_core import aws, delivery, storm
 from leads_core.alerts import GSM7_BASIC, PRINTABLE_ASCII, SMS_MAX_CHARS, Alert, sms_as_delivered
 from leads_core.errors import ConfigurationError
@@ -18,7 +19,7 @@ from leads_local.faults import FaultInjector, parse_faults
 from leads_local.template import load_template
 from send_alerts import app
 
-from tests.alerts.conftest import AlertWorld, lambda_event
+from tests.alerts.conftest import AlertWorld, _shared_session, lambda_event
 
 # 2026-12-02 14:20 UTC = 08:20 America/Chicago: the window [14:20, 14:30) UTC.
 WINDOW = int(datetime(2026, 12, 2, 14, 20, tzinfo=UTC).timestamp())
@@ -210,13 +211,16 @@ def test_a_failing_table_texts_rather_than_holds(
         Alert(lead["id"], "s", "e", "t", "e", {"alert_type": "new_lead", "sms": "send"}) for lead in leads
     ]
 
-    def refuse(*_: Any, **__: Any) -> Any:
-        from botocore.exceptions import ClientError
+    def refuse(**_: Any) -> Any:
+        error = {
+            "Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"},
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        }
+        return AWSResponse("https://dynamodb.us-east-1.amazonaws.com/", 400, {}, None), error  # type: ignore[arg-type]
 
-        raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "UpdateItem")
-
-    monkeypatch.setattr(aws.client("dynamodb"), "update_item", refuse)
-    decided = storm.hold_sms(alerts, settings=load_settings())
+    refusing = _shared_session().client("dynamodb")  # a moto client whose every UpdateItem is throttled
+    refusing.meta.events.register("before-call.dynamodb.UpdateItem", refuse)
+    decided = storm.hold_sms(alerts, settings=load_settings(), dynamodb=refusing)
     assert [a.attributes["sms"] for a in decided] == ["send", "send", "send"]
 
     def broken(*_: Any, **__: Any) -> Any:

@@ -8,11 +8,12 @@ import json
 from typing import Any
 
 import pytest
-from leads_core import alert_store, aws, keys
+from leads_core import aws, keys
 from leads_core.alerts import GSM7_BASIC, SMS_MAX_CHARS
 from leads_core.errors import ConfigurationError
 from leads_core.observability import logger
 from leads_core.settings import load_settings
+from leads_core.store import alert_state
 from leads_local.template import stream_event_source
 
 from tests.alerts.conftest import AlertWorld, SnsFaults, lambda_event
@@ -318,7 +319,7 @@ def test_a_lead_leased_by_another_invocation_is_retried_not_dropped(
 
     lead = alert_world.put_lead()
     records = alert_world.new_stream_records()
-    assert alert_store.claim(lead["id"]).claimed  # another invocation is publishing right now
+    assert alert_state.claim(lead["id"]).claimed  # another invocation is publishing right now
 
     assert _failures(handler(lambda_event(records), lambda_context)) == _sequence_numbers_of(
         records, {lead["id"]}

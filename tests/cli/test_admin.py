@@ -1,4 +1,4 @@
-"""``leads_ops.admin`` and the CLI's error mapping: the pure parts without AWS, the lazy paging and the
+"""``leads_core.manage`` and the CLI's error mapping: the pure parts without AWS, the lazy paging and the
 export audit against moto."""
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from leads_cli.app import (
 )
 from leads_cli.main import cli
 from leads_cli.output import csv_cell
+from leads_core import manage
 from leads_core.errors import LeadNotFound
-from leads_ops import admin
 
 from .conftest import Cli, Submitter
 
@@ -39,30 +39,30 @@ NOW = datetime(2026, 11, 29, 13, 45, 12, 345678, tzinfo=UTC)
     ],
 )
 def test_parse_since(value: str, expected: str) -> None:
-    assert admin.parse_since(value, now=NOW) == expected
+    assert manage.parse_since(value, now=NOW) == expected
 
 
 @pytest.mark.parametrize("value", ["yesterday", "7w", "", "2026-13-01"])
 def test_parse_since_rejects(value: str) -> None:
-    with pytest.raises(admin.InvalidSince):
-        admin.parse_since(value, now=NOW)
+    with pytest.raises(manage.InvalidSince):
+        manage.parse_since(value, now=NOW)
 
 
 def test_lead_ids_are_checked_and_upper_cased() -> None:
-    assert admin.check_lead_id(" 7k3m9q2xab ") == "7K3M9Q2XAB"
+    assert manage.check_lead_id(" 7k3m9q2xab ") == "7K3M9Q2XAB"
     for bad in ("7K3M9Q2XA", "7K3M9Q2XABC", "7K3M9Q2XAI", "LEAD#7K3M9Q2XAB", ""):
-        with pytest.raises(admin.InvalidLeadId):
-            admin.check_lead_id(bad)
+        with pytest.raises(manage.InvalidLeadId):
+            manage.check_lead_id(bad)
 
 
 def test_contacts_normalise_like_the_intake() -> None:
-    assert admin.normalise_contact("phone", "(630) 555-0142") == "+16305550142"
-    assert admin.normalise_contact("phone", " 630-555-0142 ") == "+16305550142"
-    assert admin.normalise_contact("email", "Pat.Doe@EXAMPLE.com") == "Pat.Doe@example.com"
-    with pytest.raises(admin.InvalidContact):
-        admin.normalise_contact("phone", "555")
-    with pytest.raises(admin.InvalidContact):
-        admin.normalise_contact("email", "pat.doe@")
+    assert manage.normalise_contact("phone", "(630) 555-0142") == "+16305550142"
+    assert manage.normalise_contact("phone", " 630-555-0142 ") == "+16305550142"
+    assert manage.normalise_contact("email", "Pat.Doe@EXAMPLE.com") == "Pat.Doe@example.com"
+    with pytest.raises(manage.InvalidContact):
+        manage.normalise_contact("phone", "555")
+    with pytest.raises(manage.InvalidContact):
+        manage.normalise_contact("email", "pat.doe@")
 
 
 def test_public_lead_hides_keys_and_hashes_and_flattens_attribution() -> None:
@@ -82,9 +82,9 @@ def test_public_lead_hides_keys_and_hashes_and_flattens_attribution() -> None:
         "urgent": {"BOOL": True},
     }
 
-    lead = admin.public_lead(item)
+    lead = manage.public_lead(item)
 
-    assert list(lead)[: len(admin.SHOW_FIELDS)] == list(admin.SHOW_FIELDS)
+    assert list(lead)[: len(manage.SHOW_FIELDS)] == list(manage.SHOW_FIELDS)
     assert lead["utm_source"] == "google"
     assert lead["expires_at"] == 1859031912
     assert lead["first_name"] is None
@@ -105,7 +105,7 @@ def test_csv_cells() -> None:
 
 
 def test_audit_details_refuse_unknown_keys_and_free_text(stack: Any) -> None:
-    lead_admin = admin.LeadAdmin(stack.table_name)
+    lead_admin = manage.LeadAdmin(stack.table_name)
     with pytest.raises(ValueError, match="not an allowed key"):
         lead_admin.record_audit("arn:aws:iam::1:user/a", "erase", "lead:7K3M9Q2XAB", 1, {"email": "x"})
     for visitor_value in ("Pat Doe", "pat@example.com", "+16305550142", "6305550142"):
@@ -123,14 +123,14 @@ def test_listing_is_lazy(leads: Cli, submit: Submitter, aws_calls: Any) -> None:
     listed = leads.json("list", "--limit", "1", "--page-size", "1")
 
     assert listed["count"] == 1
-    # One first page per status partition, one more of "new" to know it is truncated; not all six pages.
-    assert aws_calls.count("dynamodb.Query") <= len(admin.STAFF_STATUSES) + 2
+    # The Inbox index: its first page and one more to know the list is truncated; not every page.
+    assert aws_calls.count("dynamodb.Query") <= len(manage.STAFF_STATUSES) + 2
 
 
 def test_an_interrupted_export_is_audited_as_incomplete(stack: Any, submit: Submitter) -> None:
     for n in range(3):
         submit(first_name=f"Export{n}", submission_id=f"partial-export-{n:04d}")
-    lead_admin = admin.LeadAdmin(stack.table_name, page_size=1)
+    lead_admin = manage.LeadAdmin(stack.table_name, page_size=1)
 
     rows = lead_admin.export_rows(actor="arn:aws:iam::123456789012:user/frontdesk", since="2026-01-01")
     first = next(rows)

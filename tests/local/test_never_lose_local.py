@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 from leads_core import captcha
+from leads_core.manage import LeadAdmin
 from leads_local.faults import parse_faults
 from leads_local.stack import CAPTCHA_TEST_SECRETS, LocalStack
-from leads_ops.admin import LeadAdmin
 
 from tests.submit.siteverify import Siteverify, SiteverifyServer, serve
 

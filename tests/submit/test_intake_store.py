@@ -13,8 +13,8 @@ from typing import Any
 import boto3
 from leads_core import captcha, intake
 from leads_core.captcha import FAILED, CaptchaVerdict, VerdictCache
-from leads_core.repository import LeadRepository
 from leads_core.settings import load_settings
+from leads_core.store.submit import LeadRepository
 
 from tests.conftest import load_event
 from tests.submit.conftest import CallCounter, leads_in

@@ -9,8 +9,8 @@ import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 from leads_core import aws
 from leads_core.errors import DuplicateConflict, RateLimited, StorageUnavailable
-from leads_core.repository import LeadRepository, NewLead, StoredResult, iso_timestamp, submission_hash
 from leads_core.settings import load_settings
+from leads_core.store.submit import LeadRepository, NewLead, StoredResult, iso_timestamp, submission_hash
 
 from tests.submit.conftest import CallCounter, FaultInjector, leads_in
 

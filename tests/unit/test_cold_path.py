@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 from leads_core import keys
-from leads_core.repository import LeadRepository, NewLead
 from leads_core.settings import Settings
 from leads_core.store import submit as submit_store
+from leads_core.store.submit import LeadRepository, NewLead
 from leads_core.submission.model import digest_of, parse_submission
 
 from benchmarks.cold_start import lambda_like_environment

@@ -18,8 +18,8 @@ from leads_core import captcha, intake
 from leads_core.captcha import FAILED, PASSED, UNVERIFIED, CaptchaVerdict, VerdictCache
 from leads_core.errors import CaptchaUnavailable, ConfigurationError, RateLimited, ValidationFailed
 from leads_core.observability import logger, metrics
-from leads_core.repository import NewLead, StoredResult
 from leads_core.settings import Settings
+from leads_core.store.submit import NewLead, StoredResult
 
 from tests.conftest import load_event
 

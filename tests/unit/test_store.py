@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 from leads_cli.app import EXIT_ACCESS_DENIED, EXIT_AWS_UNREACHABLE, State, translate_error
+from leads_core.cursor import InvalidCursor
 from leads_core.errors import (
     ConditionFailed,
     LeadNotFound,
@@ -16,11 +17,11 @@ from leads_core.errors import (
     StorageUnavailable,
     TransactionCancelled,
 )
+from leads_core.manage import LeadAdmin
 from leads_core.store import alert_state, codec, layout, pager
 from leads_core.store.failures import code_of, translate, translated
 from leads_core.store.leads import load_lead
 from leads_core.store.leads_admin import LeadsTable, StatusUpdate
-from leads_ops.admin import LeadAdmin
 
 LEAD_ID = "7K3M9Q2XAB"
 
@@ -249,3 +250,53 @@ def test_the_leads_table_pages_changes_erases_and_audits_with_the_given_client(
     assert leads.delete_lead(LEAD_ID) is True
     assert leads.delete_lead(LEAD_ID) is False
     assert "Item" not in dynamodb.get_item(TableName=table, Key=layout.idempotency_key("sub-1"))
+
+
+def test_changes_write_a_history_item_each_and_the_first_answer_once(stack: Any, dynamodb: Any) -> None:
+    table = stack.table_name
+    _put_lead(dynamodb, table, inbox=layout.INBOX_VALUE)
+    leads = LeadsTable(table, page_size=1, dynamodb=dynamodb)
+
+    assigned = leads.assign(LEAD_ID, "pat", "2026-12-02T09:01:00.000Z")
+    changed = leads.change_status(
+        StatusUpdate(LEAD_ID, "contacted", "Called", "2026-12-02T09:02:00.000Z", "sam", answers=True)
+    )
+
+    assert (assigned.previous_status, assigned.first_answer) == ("new", True)
+    assert (changed.previous_status, changed.first_answer) == ("new", False)
+    lead = codec.to_plain(leads.get_lead(LEAD_ID) or {})
+    assert (lead["first_answered_by"], lead["first_answered_at"]) == ("pat", "2026-12-02T09:01:00.000Z")
+    assert (lead["assigned_to"], lead["status"], lead["status_note"]) == ("pat", "contacted", "Called")
+    history = [codec.to_plain(item) for item in leads.history(LEAD_ID)]  # pages of one item
+    assert [(h["action"], h["actor"], h["status"], h.get("note")) for h in history] == [
+        ("assign", "pat", "new", None),
+        ("status", "sam", "contacted", "Called"),
+    ]
+    with pytest.raises(LeadNotFound):
+        leads.assign("0000000000", "pat", "2026-12-02T09:03:00.000Z")
+
+    assert leads.delete_lead(LEAD_ID) is True
+    assert list(leads.history(LEAD_ID)) == []
+
+
+def test_the_staff_list_pages_the_inbox_with_a_cursor_of_its_own(stack: Any, dynamodb: Any) -> None:
+    table = stack.table_name
+    _put_lead(dynamodb, table, inbox=layout.INBOX_VALUE)  # created 09:00
+    newer = "7K3M9Q2XAC"
+    item = {**layout.lead_key(newer), "entity": codec.string(layout.ENTITY_LEAD), "id": codec.string(newer)}
+    item |= {"status": codec.string("contacted"), "created_at": codec.string("2026-12-02T10:00:00.000Z")}
+    dynamodb.put_item(TableName=table, Item={**item, "inbox": codec.string(layout.INBOX_VALUE)})
+    spam = {**item, **layout.lead_key("7K3M9Q2XAD"), "id": codec.string("7K3M9Q2XAD")}
+    dynamodb.put_item(TableName=table, Item={**spam, "status": codec.string("spam")})  # no inbox attribute
+    leads = LeadsTable(table, dynamodb=dynamodb)
+
+    page, cursor = leads.list_page(None, limit=1)
+    assert [codec.read_string(item, "id") for item in page] == [newer]
+    assert cursor is not None
+    rest, _ = leads.list_page(None, limit=1, cursor=cursor)
+    assert [codec.read_string(item, "id") for item in rest] == [LEAD_ID]
+    with pytest.raises(InvalidCursor):
+        leads.list_page("new", limit=1, cursor=cursor)  # an Inbox cursor cannot page ByStatus
+    assert [codec.read_string(item, "id") for item in leads.query_leads()] == [newer, LEAD_ID]
+    assert [codec.read_string(item, "id") for item in leads.query_leads("spam")] == ["7K3M9Q2XAD"]
+    assert [codec.read_string(item, "id") for item in leads.query_leads(since="2026-12-02T09:30")] == [newer]

@@ -9,7 +9,9 @@
 - ``alert_state``: exactly-once alert bookkeeping on an item (claim, mark, release).
 - ``storm_windows``: the SMS storm guard's window items.
 - ``leads``: reading one lead as it is now (alert replay, DLQ).
-- ``leads_admin``: staff and ops reads and writes (status queries, status change, erasure, audit trail).
+- ``leads_admin``: staff and ops reads and writes (``Inbox`` / ``ByStatus`` lists and the staff list's page,
+  one lead and its history, status change and assignment with their history item and the first answer,
+  contact lookups, erasure, audit trail).
 
 Every function takes the low-level client as ``dynamodb`` (default ``leads_core.aws.client("dynamodb")``), so
 tests hand in a moto client. Importing this package imports nothing heavy: boto3 and botocore are loaded when

@@ -44,6 +44,7 @@ __all__ = [
     "ENTITY_HISTORY",
     "ENTITY_IDEMPOTENCY",
     "ENTITY_LEAD",
+    "ESCALATION_PREFIX",
     "HISTORY_PREFIX",
     "IDEM_SK",
     "INBOX_VALUE",
@@ -74,6 +75,7 @@ __all__ = [
 ]
 
 LEAD_PREFIX = "LEAD#"
+ESCALATION_PREFIX = "ESC#"  # sk prefix of a lead's escalation ledger items (leads_core.sweep), erased with it
 ENTITY_IDEMPOTENCY = "idempotency"
 ENTITY_AUDIT = "audit"
 

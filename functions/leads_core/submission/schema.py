@@ -34,7 +34,7 @@ BEST_TIMES: tuple[str, ...] = get_args(BestTime)
 SERVICES: tuple[str, ...] = get_args(Service)
 REFERRAL_TYPES: tuple[str, ...] = get_args(ReferralType)
 
-# The submission's text fields and yes/no fields, as the lead item stores them (leads_core.repository).
+# The submission's text fields and yes/no fields, as the lead item stores them (leads_core.store.submit).
 TEXT_FIELDS: tuple[str, ...] = (
     "first_name",
     "last_name",

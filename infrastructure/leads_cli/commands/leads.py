@@ -1,6 +1,6 @@
 """The commands on leads: ``list``, ``show``, ``export``, ``set-status``, ``erase`` and ``audit``.
 
-Thin: every operation lives in ``leads_ops.admin``; these parse options and render (docs/cli.md).
+Thin: every operation lives in ``leads_core.manage``; these parse options and render (docs/cli.md).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO
 
 import click
-from leads_ops import admin
+from leads_core import manage
 
 from leads_cli import output
 from leads_cli.app import (
@@ -30,8 +30,8 @@ from leads_cli.app import (
 
 def _lead_id(value: str) -> str:
     try:
-        return admin.check_lead_id(value)
-    except admin.InvalidLeadId as exc:
+        return manage.check_lead_id(value)
+    except manage.InvalidLeadId as exc:
         raise click.BadParameter(str(exc), param_hint="ID") from None
 
 
@@ -39,16 +39,16 @@ def _since(value: str | None) -> str | None:
     if value is None:
         return None
     try:
-        return admin.parse_since(value)
-    except admin.InvalidSince as exc:
+        return manage.parse_since(value)
+    except manage.InvalidSince as exc:
         raise click.BadParameter(str(exc), param_hint="--since") from None
 
 
 def _status_filter(value: str | None) -> str | None:
     if value is None or value == "all":
         return None
-    if value not in admin.LISTABLE_STATUSES:
-        allowed = ", ".join(admin.LISTABLE_STATUSES)
+    if value not in manage.LISTABLE_STATUSES:
+        allowed = ", ".join(manage.LISTABLE_STATUSES)
         fail(f"unknown status {value!r}; use one of: {allowed}, all", EXIT_INVALID_STATUS)
     return value
 
@@ -183,7 +183,7 @@ def _open_output(path: Path | None) -> Iterator[IO[str]]:
 def set_status(state: State, lead_id: str, status: str, note: str | None) -> None:
     """Move a lead to a new status, optionally with a note."""
     lead_id = _lead_id(lead_id)
-    admin.check_status(status)
+    manage.check_status(status)
     change = state.admin().set_status(lead_id, status, note, state.actor())
     if state.as_json:
         output.print_json(change.as_dict())
@@ -212,7 +212,7 @@ def erase(state: State, lead_id: str | None, email: str | None, phone: str | Non
         with output.progress("Erasing", 1, enabled=not state.as_json) as advance:
             erasure = lead_admin.erase_lead(lead_id, state.actor(), on_progress=advance)
     else:
-        kind: admin.ContactKind = "email" if email else "phone"
+        kind: manage.ContactKind = "email" if email else "phone"
         value = email or phone or ""
         lead_admin = state.admin(with_hash_key=True)
         found = lead_admin.find_contact_leads(kind, value)

@@ -15,11 +15,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import click
+from leads_core import manage
 from leads_core.errors import ConfigurationError
 from leads_core.hours import SlaPolicy, parse_iso
 from leads_core.report import STATUSES, build_report
 from leads_core.settings import settings_from
-from leads_ops import admin
 
 from leads_cli import output
 from leads_cli.app import EXIT_CODES_HELP, State, common_options, with_state
@@ -56,8 +56,8 @@ def report(state: State, since: str) -> None:
     """Speed to lead: leads by status, service, location and source, weekly counts, minutes to first
     answer (median, p90), answered within the SLA, still unanswered, conversions to scheduled."""
     try:
-        since_at = admin.parse_since(since)
-    except admin.InvalidSince as exc:
+        since_at = manage.parse_since(since)
+    except manage.InvalidSince as exc:
         raise click.BadParameter(str(exc), param_hint="--since") from None
     policy = sla_policy(state)
     lead_admin = state.admin()
