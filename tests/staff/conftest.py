@@ -18,7 +18,10 @@ from tests.conftest import FakeLambdaContext, load_event
 # The actor is the email a person signs in with; ``cognito:username`` is the account's opaque id.
 STAFF_USER = "frontdesk@example-clinic.com"
 ADMIN_USER = "manager@example-clinic.com"
-_ACCOUNT_IDS = {STAFF_USER: "4b8e2f1a-9c3d-4e5f-8a7b-1c2d3e4f5a6b", ADMIN_USER: "9d0c1b2a-3e4f-4a5b-8c7d-6e5f4a3b2c1d"}
+_ACCOUNT_IDS = {
+    STAFF_USER: "4b8e2f1a-9c3d-4e5f-8a7b-1c2d3e4f5a6b",
+    ADMIN_USER: "9d0c1b2a-3e4f-4a5b-8c7d-6e5f4a3b2c1d",
+}
 CLIENT_ID = "3n4b5c6d7e8f9g0h1i2j3k4l5m"
 
 # (event file, path template) of every data route; ``{id}`` is replaced by the lead id.
