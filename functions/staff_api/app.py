@@ -322,6 +322,7 @@ def console_config() -> Response:
         if settings.idle_minutes.is_integer()
         else settings.idle_minutes,
         "apiBase": "",
+        "locations": list(_locations()),  # the clinic's locations (LOCATIONS), offered in the inbox filter
     }
     return Response(status_code=200, body=json.dumps(document), headers=headers)
 

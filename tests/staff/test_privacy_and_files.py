@@ -161,7 +161,23 @@ def test_config_names_the_pool_client_and_auth_endpoint_and_is_never_cached(staf
         "authEndpoint": "https://cognito-idp.us-east-1.amazonaws.com/",
         "idleMinutes": 30,
         "apiBase": "",
+        "locations": ["naperville", "oak-brook"],
     }
+
+
+def test_config_lists_the_locations_the_list_filter_accepts(
+    staff: StaffCaller, staff_env: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The console offers the clinic's locations (LOCATIONS) in its filter; each one is a filter the list
+    route accepts, and a location outside them is refused."""
+    monkeypatch.setenv("LOCATIONS", "naperville, oak-brook ,wheaton")
+
+    locations = json.loads(invoke_raw(load_event("staff_config")).body)["locations"]
+
+    assert locations == ["naperville", "oak-brook", "wheaton"]
+    for location in locations:
+        assert staff("list", query={"location": location}).status == 200
+    assert staff("list", query={"location": "aurora"}).status == 400
 
 
 def test_a_bad_idle_setting_stops_the_function_naming_it(
