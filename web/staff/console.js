@@ -36,6 +36,8 @@ const VALUE_LABELS = {
 };
 const PAGE_SIZE = 25;
 const TICK_MS = 1000;
+const REPORT_ROUTE = "REPORT"; // #report (the hash is read upper-cased, as lead references are)
+const REPORT_SINCE = "30d";
 const SLA_REFRESH_MS = 15000;
 const REFRESH_MARGIN_MS = 5 * 60 * 1000;
 const WARN_BEFORE_MS = 60 * 1000;
@@ -128,6 +130,7 @@ const state = {
   ticker: 0,
   session: 0, // one more at each sign-in and sign-out
   listRequest: 0, // one more at each list request
+  listed: 0, // leads shown since the list was last reset: each item keeps its place in the API's order
 };
 
 // --- small DOM helpers ------------------------------------------------------------------------------------
@@ -234,7 +237,15 @@ function label(value) {
 
 // --- views and focus --------------------------------------------------------------------------------------
 
-const VIEWS = ["view-sign-in", "view-new-password", "view-mfa-setup", "view-mfa", "view-inbox", "view-lead"];
+const VIEWS = [
+  "view-sign-in",
+  "view-new-password",
+  "view-mfa-setup",
+  "view-mfa",
+  "view-inbox",
+  "view-lead",
+  "view-report",
+];
 
 function showView(id, focusId) {
   byId("loading").hidden = true;
@@ -488,8 +499,18 @@ function clearScreen() {
     "lead-history",
     "lead-flags",
     "known-locations",
+    "report-tables",
   ].forEach((id) => byId(id).replaceChildren());
-  ["lead-title", "mfa-secret", "mfa-uri", "user-name", "user-role", "inbox-count", "erase-dialog-ref"].forEach(
+  [
+    "lead-title",
+    "mfa-secret",
+    "mfa-uri",
+    "user-name",
+    "user-role",
+    "inbox-count",
+    "erase-dialog-ref",
+    "report-status",
+  ].forEach(
     (id) => {
       byId(id).textContent = "";
     },
@@ -686,6 +707,10 @@ async function route() {
     return;
   }
   const wanted = leadIdFromHash();
+  if (wanted === REPORT_ROUTE) {
+    await routeToReport();
+    return;
+  }
   if (wanted && LEAD_ID.test(wanted)) {
     await openLead(wanted);
     return;
@@ -743,19 +768,32 @@ async function loadLeads(reset) {
   }
   if (reset) {
     list.replaceChildren();
+    state.listed = 0;
   }
   const leads = Array.isArray(data.leads) ? data.leads : [];
   const items = leads.map(leadItem);
+  items.forEach((item) => {
+    item.dataset.order = String(state.listed);
+    state.listed += 1;
+  });
   list.append(...items);
+  orderLeads();
   leads.forEach((lead) => rememberLocation(lead.location));
   state.next = data.next || null;
   byId("load-more").hidden = !state.next;
-  const shown = list.children.length;
-  const more = state.next ? "; older ones below." : ".";
-  byId("inbox-count").textContent =
-    shown === 0 ? "No leads match." : shown + (shown === 1 ? " lead" : " leads") + " shown" + more;
+  renderCount();
   state.lastSlaRender = Date.now();
   return items;
+}
+
+function renderCount() {
+  const list = byId("lead-list");
+  const shown = list.children.length;
+  const more = state.next ? "; older ones below." : ".";
+  const overdue = list.querySelectorAll(".lead-overdue").length;
+  const first = overdue ? " " + overdue + " overdue, listed first." : "";
+  byId("inbox-count").textContent =
+    shown === 0 ? "No leads match." : shown + (shown === 1 ? " lead" : " leads") + " shown" + more + first;
 }
 
 function rememberLocation(location) {
@@ -827,11 +865,156 @@ function renderSla(node) {
   node.textContent = sla ? sla.text : "";
   node.hidden = !sla;
   node.classList.toggle("sla-overdue", Boolean(sla && sla.overdue));
+  const item = node.closest("li.lead");
+  if (item) {
+    item.classList.toggle("lead-overdue", Boolean(sla && sla.overdue));
+  }
 }
 
+/** Labels from the device's clock (no new request); a lead that has just become overdue moves up. */
 function renderSlaLabels() {
   state.lastSlaRender = Date.now();
   document.querySelectorAll("[data-sla]").forEach(renderSla);
+  orderLeads();
+  if (byId("lead-list").children.length) {
+    renderCount();
+  }
+}
+
+/**
+ * The shown leads in the order staff work them: new leads past their due time first, then the others; each
+ * group keeps the API's order (newest first). Only what is shown is ordered: older pages are not fetched.
+ */
+function orderLeads() {
+  const list = byId("lead-list");
+  const items = Array.from(list.children);
+  const place = (item) => Number(item.dataset.order || 0);
+  const group = (item) => (item.classList.contains("lead-overdue") ? 0 : 1);
+  const wanted = items.slice().sort((a, b) => group(a) - group(b) || place(a) - place(b));
+  if (wanted.every((item, index) => item === items[index])) {
+    return;
+  }
+  const focused = document.activeElement;
+  const hadFocus = focused && list.contains(focused);
+  list.append(...wanted);
+  if (hadFocus) {
+    focused.focus(); // moving an element drops its focus: give it back where it went
+  }
+}
+
+// --- the report (admin) -----------------------------------------------------------------------------------
+
+async function routeToReport() {
+  if (!isAdmin()) {
+    announce("The report is for admins. Showing the newest leads.", "error");
+    await showInbox();
+    return;
+  }
+  await showReport();
+}
+
+async function showReport() {
+  state.lead = null;
+  const tables = byId("report-tables");
+  tables.replaceChildren();
+  byId("report-status").textContent = "Loading the report…";
+  showView("view-report", "report-title");
+  const session = state.session;
+  let report;
+  try {
+    report = await api("GET", "/staff/report", { query: { since: REPORT_SINCE } });
+  } catch (error) {
+    if (state.tokens && session === state.session) {
+      byId("report-status").textContent = "The report could not be shown: " + error.message;
+      announce(error.message, "error");
+    }
+    return;
+  }
+  if (session !== state.session || leadIdFromHash() !== REPORT_ROUTE) {
+    return; // signed out, or moved on, while it loaded
+  }
+  tables.append(...reportTables(report || {}));
+  byId("report-status").textContent =
+    "Leads since " + formatTime(report.since) + ", counted at " + formatTime(report.generated_at) + ". Spam is left out.";
+}
+
+function numberText(value) {
+  return typeof value === "number" && Number.isFinite(value) ? String(value) : "—";
+}
+
+function shareText(value) {
+  return typeof value === "number" && Number.isFinite(value) ? Math.round(value * 1000) / 10 + " %" : "—";
+}
+
+/** One accessible table: a caption, column headers, a row header per row; every cell is text. */
+function reportTable(id, caption, headers, rows) {
+  const table = h("table");
+  table.id = id;
+  table.append(h("caption", "", caption));
+  const head = h("thead");
+  const headRow = h("tr");
+  headers.forEach((text) => {
+    const cell = h("th", "", text);
+    cell.scope = "col";
+    headRow.append(cell);
+  });
+  head.append(headRow);
+  const body = h("tbody");
+  rows.forEach(([name, ...values]) => {
+    const row = h("tr");
+    const header = h("th", "", String(name));
+    header.scope = "row";
+    row.append(header, ...values.map((value) => h("td", "number", String(value))));
+    body.append(row);
+  });
+  if (!rows.length) {
+    const row = h("tr");
+    const cell = h("td", "", "None in this period.");
+    cell.colSpan = headers.length;
+    row.append(cell);
+    body.append(row);
+  }
+  table.append(head, body);
+  return table;
+}
+
+function countRows(counts, nameOf = safeText) {
+  const entries = counts && typeof counts === "object" ? Object.entries(counts) : [];
+  return entries.map(([key, value]) => [nameOf(key), numberText(value)]);
+}
+
+function reportTables(report) {
+  const first = report.first_answer || {};
+  const open = report.unanswered || {};
+  const conversions = report.conversions || {};
+  const sla = report.sla_minutes || {};
+  return [
+    reportTable("report-speed", "Speed to first answer (business minutes)", ["Figure", "Value"], [
+      ["Leads (not spam)", numberText(report.total)],
+      ["Answered", numberText(first.answered)],
+      ["Median minutes to first answer", numberText(first.median_minutes)],
+      ["90th percentile minutes", numberText(first.p90_minutes)],
+      ["Answered within the SLA", numberText(first.within_sla)],
+      ["Share answered within the SLA", shareText(first.within_sla_share)],
+      ["Answered, time not recorded", numberText(first.answered_without_time)],
+      ["Still unanswered", numberText(open.count)],
+      ["Unanswered past the SLA", numberText(open.past_sla)],
+      ["Converted to scheduled", numberText(conversions.scheduled)],
+      ["Share converted to scheduled", shareText(conversions.share)],
+      ["SLA, first contact (minutes)", numberText(sla.first_contact)],
+      ["SLA, urgent (minutes)", numberText(sla.urgent)],
+    ]),
+    reportTable("report-status-counts", "Leads by status", ["Status", "Leads"], countRows(report.by_status, label)),
+    reportTable(
+      "report-service",
+      "Leads by service",
+      ["Service", "Leads"],
+      countRows(report.by_service, (key) => codeLabel("service", key)),
+    ),
+    reportTable("report-location", "Leads by location", ["Location", "Leads"], countRows(report.by_location)),
+    reportTable("report-source", "Leads by source", ["Source", "Leads"], countRows(report.by_source)),
+    reportTable("report-weekly", "Leads by week", ["Week", "Leads"], countRows(report.weekly)),
+  ];
 }
 
 // --- one lead ---------------------------------------------------------------------------------------------
