@@ -22,6 +22,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -799,3 +800,136 @@ def test_a_late_answer_for_earlier_filters_does_not_replace_the_list(
     finally:
         page.unroute("**/staff/leads?*")
         page.get_by_label("Urgent only").uncheck()
+
+
+def api_json(site: Site, path: str, token: str) -> Any:
+    request = urllib.request.Request(site.url(path), headers={"Authorization": token})
+    with urllib.request.urlopen(request, timeout=20) as response:
+        return json.load(response)
+
+
+def listed_ids(page: Page) -> list[str]:
+    return list(page.locator("#lead-list a").evaluate_all("(links) => links.map((a) => a.dataset.lead)"))
+
+
+def test_overdue_new_leads_come_first_and_labels_follow_the_clock(
+    staff: Staff, admin_console: ConsolePage, browser: Browser
+) -> None:
+    """Issue #14 with the stack's own due times: the page's clock starts 40 s before a new lead is due (the
+    lead is "Due in"); a minute later, without another request, it reads "Overdue by" and has moved above a
+    newer lead that is no longer new. Overdue new leads come first, each group newest first."""
+    late = submit_lead(staff.site, first_name="Harper")
+    newer = submit_lead(staff.site, first_name="Rowan")
+    staff.leads_cli("set-status", newer, "contacted")
+    listing = api_json(staff.site, "/staff/leads?limit=25", admin_console.tokens[-1])
+    due_at = next(entry["sla_due_at"] for entry in listing["leads"] if entry["id"] == late)
+    due = datetime.fromisoformat(due_at.replace("Z", "+00:00"))
+
+    console = ConsolePage(browser, staff.site)
+    try:
+        page = console.page
+        page.clock.install(time=due - timedelta(seconds=40))
+        console.open()
+        console.sign_in(staff.admin)
+        late_link, newer_link = console.inbox_link(late), console.inbox_link(newer)
+        expect(late_link.locator(".lead-sla")).to_have_text("Due in 1 min")
+        expect(newer_link.locator(".lead-sla")).to_be_hidden()  # answered: no clock on it
+        ids = listed_ids(page)
+        assert ids.index(newer) < ids.index(late)  # newest first while neither is overdue
+
+        lists: list[str] = []
+        page.on("request", lambda r: lists.append(r.url) if "/staff/leads" in r.url else None)
+        page.clock.run_for(60_000)
+        expect(late_link.locator(".lead-sla")).to_have_text("Overdue by 1 min")
+        expect(late_link.locator("xpath=..")).to_have_class(re.compile(r"\blead-overdue\b"))
+        ids = listed_ids(page)
+        assert ids.index(late) < ids.index(newer)
+        overdue = page.locator("#lead-list li").evaluate_all(
+            "(items) => items.map((li) => li.classList.contains('lead-overdue'))"
+        )
+        assert overdue == sorted(overdue, reverse=True), "an overdue lead below one that is not"
+        assert ids[0] == late  # the newest of the overdue leads
+        expect(page.locator("#inbox-count")).to_contain_text("overdue, listed first.")
+        page.clock.run_for(90_000)  # about 110 s past due now
+        expect(late_link.locator(".lead-sla")).to_have_text("Overdue by 2 min")
+        assert lists == [], "the labels changed by refetching the list"
+    finally:
+        console.close()
+
+
+def _report_rows(page: Page, table_id: str) -> list[list[str]]:
+    return list(
+        page.locator(f"#{table_id} tbody tr").evaluate_all(
+            "(rows) => rows.map((r) => Array.from(r.cells, (c) => c.textContent))"
+        )
+    )
+
+
+def _figure(value: Any) -> str:
+    """A figure as the page writes it (JavaScript's String(number); no figure is a dash)."""
+    if value is None:
+        return "—"
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def test_admin_report_shows_the_api_figures_and_staff_get_none(
+    staff: Staff, admin_console: ConsolePage, staff_console: ConsolePage
+) -> None:
+    submit_lead(staff.site, first_name="Sage", service="anxiety")
+    page = admin_console.page
+    if page.locator("#view-lead").is_visible():
+        page.get_by_role("link", name="Back to the leads").click()
+        expect(page.locator("#view-inbox")).to_be_visible()
+    with page.expect_response(lambda r: "/staff/report?" in r.url) as answer:
+        page.get_by_role("link", name="Report").click()
+    assert answer.value.status == 200
+    assert "since=30d" in answer.value.url
+    figures = answer.value.json()
+    expect(page.get_by_role("heading", name="Report: the last 30 days")).to_be_focused()
+    expect(page.locator("#report-weekly caption")).to_have_text("Leads by week")
+
+    # The same figures the API gives anyone with an admin token.
+    again = api_json(staff.site, "/staff/report?since=30d", admin_console.tokens[-1])
+    assert (again["total"], again["by_status"]) == (figures["total"], figures["by_status"])
+    assert figures["total"] >= 1
+    for table_id, key in (("report-location", "by_location"), ("report-source", "by_source")):
+        assert _report_rows(page, table_id) == [[name, str(count)] for name, count in figures[key].items()]
+    assert _report_rows(page, "report-weekly") == [[week, str(n)] for week, n in figures["weekly"].items()]
+    for table_id, key in (("report-status-counts", "by_status"), ("report-service", "by_service")):
+        assert [row[1] for row in _report_rows(page, table_id)] == [str(n) for n in figures[key].values()]
+    assert ["New", str(figures["by_status"]["new"])] in _report_rows(page, "report-status-counts")
+    speed = dict(_report_rows(page, "report-speed"))
+    first, unanswered = figures["first_answer"], figures["unanswered"]
+    assert speed["Leads (not spam)"] == str(figures["total"])
+    assert speed["Answered"] == str(first["answered"])
+    assert speed["Median minutes to first answer"] == _figure(first["median_minutes"])
+    assert speed["90th percentile minutes"] == _figure(first["p90_minutes"])
+    assert speed["Answered within the SLA"] == str(first["within_sla"])
+    assert speed["Still unanswered"] == str(unanswered["count"])
+    assert speed["Unanswered past the SLA"] == str(unanswered["past_sla"])
+    assert speed["Converted to scheduled"] == str(figures["conversions"]["scheduled"])
+
+    # Accessible tables, text only.
+    tables = page.locator("#report-tables table")
+    assert tables.count() == 6
+    assert page.locator("#report-tables table > caption").count() == 6
+    assert page.locator("#report-tables thead th:not([scope=col])").count() == 0
+    assert page.locator("#report-tables tbody th:not([scope=row])").count() == 0
+    assert page.locator("#report-tables td *, #report-tables th *").count() == 0
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="Back to the leads").click()
+    expect(page.locator("#view-inbox")).to_be_visible()
+
+    # A `staff` member: no link, the API refuses, and the address alone shows the leads instead.
+    spage = staff_console.page
+    if spage.locator("#view-lead").is_visible():
+        spage.get_by_role("link", name="Back to the leads").click()
+    expect(spage.locator("#view-inbox")).to_be_visible()
+    expect(spage.locator("#report-link")).to_be_hidden()
+    assert spage.get_by_role("link", name="Report").count() == 0
+    assert api_status(staff.site, "GET", "/staff/report?since=30d", staff_console.tokens[-1]) == 403
+    spage.evaluate("() => { window.location.hash = 'report'; }")
+    expect(staff_console.notice()).to_have_text("The report is for admins. Showing the newest leads.")
+    expect(spage.locator("#view-inbox")).to_be_visible()
+    expect(spage.locator("#view-report")).to_be_hidden()
+    spage.evaluate("() => { window.location.hash = ''; }")
