@@ -198,7 +198,8 @@ class ConsolePage:
     @property
     def username(self) -> str:
         assert self.tokens, "no staff API request carried a token yet"
-        return str(claims_of(self.tokens[-1])["cognito:username"])
+        # The staff API names people by the email they sign in with (history, assignment, audit).
+        return str(claims_of(self.tokens[-1])["email"]).lower()
 
     def close(self) -> None:
         self.context.close()
@@ -744,6 +745,8 @@ def test_time_left_and_overdue_show_when_the_api_gives_a_due_time(
         for entry in document["leads"]:
             if entry["id"] in due:
                 entry["sla_due_at"] = due[entry["id"]]
+            elif entry["id"] == plain:
+                entry.pop("sla_due_at", None)  # the stack gives one: this entry stands for one without
         route.fulfill(response=response, json=document)
 
     page = admin_console.page
