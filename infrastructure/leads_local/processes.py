@@ -19,7 +19,7 @@ import contextlib
 import json
 import os
 import signal
-import subprocess
+import subprocess  # nosec B404: starts this interpreter on our own modules only
 import sys
 import threading
 import time
@@ -50,7 +50,7 @@ class ChildProcess:
         child_env = {**env, CONTROL_FD: str(child_end.fileno()), PARENT_PID: str(os.getpid())}
         self.module = module
         try:
-            self.process = subprocess.Popen(  # noqa: S603 - this interpreter, one of our own modules
+            self.process = subprocess.Popen(  # noqa: S603  # nosec B603: this interpreter, one of our own modules, no shell
                 [sys.executable, "-m", module, *args],
                 cwd=REPO_ROOT,
                 env=child_env,

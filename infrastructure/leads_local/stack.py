@@ -470,8 +470,8 @@ class LocalStack:
         """The alert function's event source mapping on the table's stream, one alert worker per shard."""
         from botocore.config import Config  # noqa: PLC0415
 
-        assert self.resources is not None
-        assert self._aws is not None
+        if self.resources is None or self._aws is None:
+            raise LocalStackError("the stream starts after the resources and the AWS emulation")
         memory, timeout = function_limits(ALERTS_FUNCTION)
         self._mapping = EventSourceMapping(
             settings=self.event_source,
