@@ -300,3 +300,41 @@ def test_the_staff_list_pages_the_inbox_with_a_cursor_of_its_own(stack: Any, dyn
     assert [codec.read_string(item, "id") for item in leads.query_leads()] == [newer, LEAD_ID]
     assert [codec.read_string(item, "id") for item in leads.query_leads("spam")] == ["7K3M9Q2XAD"]
     assert [codec.read_string(item, "id") for item in leads.query_leads(since="2026-12-02T09:30")] == [newer]
+
+
+def test_a_filtered_staff_list_reads_ahead_and_pages_every_match_once_in_order(
+    stack: Any, dynamodb: Any
+) -> None:
+    table = stack.table_name
+    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+    expected: list[str] = []
+    for n in range(30):
+        lead_id = f"7K3M9Q2X{alphabet[n // 32]}{alphabet[n % 32]}"
+        location = ("naperville", "wheaton", "oak-brook")[n % 3]
+        item = {
+            **layout.lead_key(lead_id),
+            "entity": codec.string(layout.ENTITY_LEAD),
+            "id": codec.string(lead_id),
+        }
+        item |= {"status": codec.string("new"), "location": codec.string(location)}
+        item |= {"created_at": codec.string(f"2026-12-02T10:{n:02d}:00.000Z"), "inbox": codec.string("lead")}
+        dynamodb.put_item(TableName=table, Item=item)
+        if location == "wheaton":
+            expected.insert(0, lead_id)  # newest first
+    queries: list[int] = []
+    dynamodb.meta.events.register("before-call.dynamodb.Query", lambda **_: queries.append(1))
+    leads = LeadsTable(table, dynamodb=dynamodb)
+
+    seen: list[str] = []
+    cursor: str | None = None
+    pages = 0
+    while True:
+        page, cursor = leads.list_page(None, limit=4, cursor=cursor, location="wheaton")
+        assert len(page) <= 4
+        seen += [codec.read_string(item, "id") for item in page]
+        pages += 1
+        if cursor is None:
+            break
+    assert seen == expected  # each of the 10 once, newest first, across pages of 4
+    assert pages == 3
+    assert len(queries) <= 4  # one read fills a page: the filter drops two of three, the read ahead covers it

@@ -43,6 +43,8 @@ TRANSACTION_ATTEMPTS = 5
 BATCH_WRITE_LIMIT = 25
 # A list page reads at most this many index pages before it hands back a cursor (it may then be short).
 MAX_READS_PER_PAGE = 10
+FILTERED_READ_AHEAD = 4  # a filtered staff-list page reads this many items per lead it still needs
+MAX_FILTERED_READ = 400
 
 _LEAD_EXISTS = "attribute_exists(pk) AND entity = :lead"
 _FIRST_ANSWERED = (
@@ -79,6 +81,12 @@ def list_partition(status: str | None) -> tuple[str, str, str]:
     if status is None:
         return layout.INDEX_INBOX, "inbox", layout.INBOX_VALUE
     return layout.INDEX_BY_STATUS, "status", status
+
+
+def _index_key(item: Mapping[str, Any], partition_attribute: str) -> dict[str, Any]:
+    """The index position of a lead item (the ``ExclusiveStartKey`` that continues after it)."""
+    names = (layout.PK, layout.SK, partition_attribute, "created_at")
+    return {name: item[name] for name in names}
 
 
 def _lead_filters(request: dict[str, Any], location: str | None, urgent: bool | None) -> None:
@@ -167,15 +175,23 @@ class LeadsTable:
         _lead_filters(request, location, urgent)
         if cursor:
             request["ExclusiveStartKey"] = lead_cursor.decode(cursor, attribute, value)
+        filtered = "FilterExpression" in request
         leads: list[dict[str, Any]] = []
         last_key: Mapping[str, Any] | None = None
         for _ in range(max_reads):
-            request["Limit"] = limit - len(leads)
+            # ``Limit`` counts items read before the filter: a filtered page reads ahead (FILTERED_READ_AHEAD
+            # times what it still needs) so that one or two reads fill it, and ends at its last lead.
+            wanted = limit - len(leads)
+            request["Limit"] = min(wanted * FILTERED_READ_AHEAD, MAX_FILTERED_READ) if filtered else wanted
             with translated():
                 page = self.dynamodb.query(**request)
             leads.extend(item for item in page.get("Items", []) if _is_lead(item))
             last_key = page.get("LastEvaluatedKey")
-            if not last_key or len(leads) >= limit:
+            if len(leads) > limit:  # read ahead past the page: the next page starts after its last lead
+                leads = leads[:limit]
+                last_key = _index_key(leads[-1], attribute)
+                break
+            if len(leads) == limit or not last_key:
                 break
             request["ExclusiveStartKey"] = last_key
         return leads, lead_cursor.encode(last_key)
