@@ -290,7 +290,7 @@ def list_page(stack: LocalStackProcess, token: str, query: str = "") -> HttpResu
 
 @dataclass
 class Pages:
-    """Latency (ms) and page length of each answered (200) request, and every status seen."""
+    """Latency (ms) and page length of each answered (200) request, and the statuses seen (per filter)."""
 
     latencies: list[float]
     lengths: list[int]
@@ -301,7 +301,8 @@ def timed_pages(stack: LocalStackProcess, token: str, queries: list[str]) -> Pag
     pages = Pages([], [], {})
     for query in queries:
         result = list_page(stack, token, query)
-        pages.statuses[str(result.status)] = pages.statuses.get(str(result.status), 0) + 1
+        label = f"{query} {result.status}" if query else str(result.status)
+        pages.statuses[label] = pages.statuses.get(label, 0) + 1
         if result.status == 200:
             pages.latencies.append(result.elapsed * 1000)
             pages.lengths.append(len(result.json()["leads"]))
