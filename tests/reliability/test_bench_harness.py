@@ -4,7 +4,7 @@
   running it (not a fixed list), and both timed sides create exactly those clients.
 - ``warm_overhead_ratio``'s reference handler makes the submit handler's own single ``TransactWriteItems``
   (same three items, same conditions), only the keys changed.
-- ``staff_list_p99_ms`` is not applicable while ``GET /staff/leads`` is a missing route (the staff part itself:
+- ``staff_list_p99_ms`` is not applicable while ``GET /staff/leads`` is a missing route (the staff part:
   ``test_bench_staff.py``).
 """
 
