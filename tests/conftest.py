@@ -126,3 +126,25 @@ def read_table_items(client: Any, table_name: str) -> list[dict[str, Any]]:
         if "LastEvaluatedKey" not in page:
             return items
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def local_cli_json(aws_port: int, *args: str) -> Any:
+    """``leads --local ARGS --json`` against a running local stack, in this process (click's runner).
+
+    The CLI installs its own boto3 session and points boto3 at the stack (``AWS_ENDPOINT_URL``) in the process
+    it runs in: both are put back, or later tests in this worker would talk to that stack, not their moto.
+    """
+    from click.testing import CliRunner
+    from leads_cli.main import cli
+    from leads_core import aws
+
+    saved, saved_environ = aws.session(), dict(os.environ)
+    try:
+        runner = CliRunner(env={"AWS_PORT": str(aws_port), "LEADS_STACK": None})
+        result = runner.invoke(cli, ["--local", *args, "--json"], catch_exceptions=False)
+    finally:
+        aws.use_session(saved)
+        os.environ.clear()
+        os.environ.update(saved_environ)
+    assert result.exit_code == 0, result.stderr + result.stdout
+    return json.loads(result.stdout)

@@ -30,6 +30,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Request, Route, expect
 
 from tests.browser.conftest import LEAD_ID_PATTERN, Site, StackProcess, _watch_for_page_errors
+from tests.conftest import local_cli_json
 
 pytestmark = [pytest.mark.browser, pytest.mark.stack]
 
@@ -59,18 +60,7 @@ class Staff:
     def leads_cli(self, *args: str) -> Any:
         """``leads --local ... --json`` in this process (click's runner): the CLI as ops run it, without a new
         interpreter per call."""
-        from click.testing import CliRunner
-        from leads_cli.main import cli
-        from leads_core import aws
-
-        saved = aws.session()  # the CLI installs its own session in this (shared) process
-        try:
-            runner = CliRunner(env={"AWS_PORT": str(self.stack.aws_port), "LEADS_STACK": None})
-            result = runner.invoke(cli, ["--local", *args, "--json"], catch_exceptions=False)
-        finally:
-            aws.use_session(saved)
-        assert result.exit_code == 0, result.stderr + result.stdout
-        return json.loads(result.stdout)
+        return local_cli_json(self.stack.aws_port, *args)
 
     def add_staff(self, email: str) -> Account:
         """``leads --local staff add``: a new `staff` account with a temporary password (new-password step

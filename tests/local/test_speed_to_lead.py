@@ -5,17 +5,14 @@ lead nobody answers into ``/_local/inbox``, and none goes out for a lead staff m
 from __future__ import annotations
 
 import html
-import json
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
-from leads_cli.main import cli
-from leads_core import aws
 from leads_local.stack import LocalStack
 
+from tests.conftest import local_cli_json
 from tests.local.test_stack import _lead, _submit_json, _wait_for_alert, call
 
 pytestmark = pytest.mark.stack
@@ -41,15 +38,7 @@ def local() -> Iterator[LocalStack]:
 
 
 def _cli(local: LocalStack, *args: str) -> Any:
-    saved = aws.session()  # the CLI installs its own session in this (shared) process
-    try:
-        result = CliRunner(env={"AWS_PORT": str(local.aws_port), "LEADS_STACK": None}).invoke(
-            cli, ["--local", *args, "--json"], catch_exceptions=False
-        )
-    finally:
-        aws.use_session(saved)
-    assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
+    return local_cli_json(local.aws_port, *args)
 
 
 def _escalations(local: LocalStack) -> list[dict[str, Any]]:

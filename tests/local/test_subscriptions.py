@@ -10,11 +10,10 @@ from typing import Any
 
 import boto3
 import pytest
-from click.testing import CliRunner
-from leads_cli.main import cli
-from leads_core import aws
 from leads_local.stack import LOCAL_ENDPOINT_DEFAULTS, LocalStack
 from leads_local.template import resource
+
+from tests.conftest import local_cli_json
 
 pytestmark = pytest.mark.stack
 
@@ -47,15 +46,7 @@ def _sns(local: LocalStack) -> Any:
 
 
 def _cli_json(local: LocalStack, *args: str) -> Any:
-    saved = aws.session()  # the CLI installs its own session in this (shared) process
-    try:
-        result = CliRunner(env={"AWS_PORT": str(local.aws_port), "LEADS_STACK": None}).invoke(
-            cli, ["--local", *args, "--json"], catch_exceptions=False
-        )
-    finally:
-        aws.use_session(saved)
-    assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
+    return local_cli_json(local.aws_port, *args)
 
 
 def test_demo_recipients_are_subscribed_like_the_template_does(local: LocalStack) -> None:
