@@ -259,15 +259,32 @@ def test_concurrent_status_changes_keep_both_history_entries(
     staff: StaffCaller, submit: Submitter, staff_env: Any
 ) -> None:
     """Two staff members change one lead at the same moment (two Lambda containers: here two threads, each
-    with the use case the handler runs; one resolver instance serves one request at a time, as in Lambda)."""
+    with the use case the handler runs; one resolver instance serves one request at a time, as in Lambda).
+
+    DynamoDB applies each request atomically; a lost update comes from two read-then-write sequences
+    interleaving between requests. moto's in-process backend is not thread-safe within one request, so each
+    thread gets its own client whose calls take one lock: requests interleave as in DynamoDB, never inside."""
+    import boto3
     from leads_core.manage import LeadAdmin
 
     lead_id = submit()
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []
+    one_request_at_a_time = threading.Lock()
+
+    def locked_client() -> Any:
+        client: Any = boto3.client("dynamodb", region_name="us-east-1")
+        make_api_call = client._make_api_call
+
+        def call(operation: str, params: Any) -> Any:
+            with one_request_at_a_time:
+                return make_api_call(operation, params)
+
+        client._make_api_call = call
+        return client
 
     def change(user: str, status: str) -> None:
-        admin = LeadAdmin(staff_env.table_name)
+        admin = LeadAdmin(staff_env.table_name, dynamodb=locked_client())
         barrier.wait()
         try:
             admin.set_status(lead_id, status, user[:4], user)
