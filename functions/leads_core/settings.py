@@ -70,6 +70,15 @@ def normalise_console_url(value: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{path}"
 
 
+@lru_cache(maxsize=4)
+def _sla_policy(
+    business_hours: str, locations: tuple[str, ...], first_contact_minutes: float, urgent_minutes: float
+) -> SlaPolicy:
+    from leads_core.hours import SlaPolicy, parse_business_hours  # noqa: PLC0415
+
+    return SlaPolicy(parse_business_hours(business_hours, locations), first_contact_minutes, urgent_minutes)
+
+
 class Settings(BaseModel):
     """Every setting of contract section 2.6 plus the names of the resources the template wires in."""
 
@@ -137,13 +146,9 @@ class Settings(BaseModel):
         return value.strip()
 
     def sla_policy(self) -> SlaPolicy:
-        """Business hours and SLAs (leads_core.hours); parsed once per container."""
-        from leads_core.hours import SlaPolicy, parse_business_hours  # noqa: PLC0415
-
-        return SlaPolicy(
-            parse_business_hours(self.business_hours, self.locations),
-            self.first_contact_sla_minutes,
-            self.urgent_sla_minutes,
+        """Business hours and SLAs (leads_core.hours); parsed once per container, not per request."""
+        return _sla_policy(
+            self.business_hours, self.locations, self.first_contact_sla_minutes, self.urgent_sla_minutes
         )
 
     @field_validator("topic_display_name")
