@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from leads_local import template as cfn
+from leads_local.apigw import HttpResponse
 from leads_local.authorizer import CognitoAuthorizer, Unauthorized
 from leads_local.intrinsics import Resolver
 from leads_local.routes import cognito_authorizers
@@ -209,23 +210,16 @@ def find_staff_pool(client: Any, prefix: str = cfn.LOCAL_PREFIX) -> dict[str, st
     return outputs
 
 
-@dataclass(frozen=True)
-class ProxyReply:
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-
-
-def _error(status: int, kind: str, message: str) -> ProxyReply:
+def _error(status: int, kind: str, message: str) -> HttpResponse:
     body = json.dumps({"__type": kind, "message": message}).encode()
-    return ProxyReply(status, [("Content-Type", "application/x-amz-json-1.1")], body)
+    return HttpResponse(status, [("Content-Type", "application/x-amz-json-1.1")], body)
 
 
 def _header(headers: Iterable[tuple[str, str]], name: str) -> str:
     return next((value for key, value in headers if key.lower() == name.lower()), "")
 
 
-def forward_cognito_call(aws_endpoint: str, headers: Iterable[tuple[str, str]], body: bytes) -> ProxyReply:
+def forward_cognito_call(aws_endpoint: str, headers: Iterable[tuple[str, str]], body: bytes) -> HttpResponse:
     """Pass one browser call (``X-Amz-Target: AWSCognitoIdentityProviderService.<operation>``) to the
     emulation; operations outside ``BROWSER_OPERATIONS`` and anything that is not a Cognito JSON call are
     refused without reaching it."""
@@ -250,8 +244,8 @@ def forward_cognito_call(aws_endpoint: str, headers: Iterable[tuple[str, str]], 
         return _error(503, "ServiceUnavailableException", "The local AWS endpoint did not answer.")
 
 
-def _reply(status: int, content_type: str | None, body: bytes) -> ProxyReply:
-    return ProxyReply(status, [("Content-Type", content_type or "application/x-amz-json-1.1")], body)
+def _reply(status: int, content_type: str | None, body: bytes) -> HttpResponse:
+    return HttpResponse(status, [("Content-Type", content_type or "application/x-amz-json-1.1")], body)
 
 
 class LocalCognito:

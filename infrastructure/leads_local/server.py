@@ -187,8 +187,7 @@ class LocalRequestHandler(BaseHTTPRequestHandler):
         """The console's Cognito calls, passed on to the emulation (POST only, as Cognito takes them)."""
         if self.command != "POST":
             return _json(405, {"message": "Method Not Allowed"})
-        reply = self.server.stack.cognito_call(list(self.headers.items()), body)
-        return HttpResponse(reply.status, reply.headers, reply.body)
+        return self.server.stack.cognito_call(list(self.headers.items()), body)
 
     def _page(self, path: str) -> HttpResponse:
         """A GET: a demo page or static file from ``web/``, or one of the ``/_local/*`` pages."""

@@ -30,7 +30,7 @@ from leads_local.apigw import gateway_error as _gateway_error
 from leads_local.apigw import http_response as _http_response
 from leads_local.authorizer import Unauthorized
 from leads_local.aws_process import AwsEmulator, EmulatorError
-from leads_local.cognito import COGNITO_PROXY_PATH, LocalCognito, ProxyReply, forward_cognito_call
+from leads_local.cognito import COGNITO_PROXY_PATH, LocalCognito, forward_cognito_call
 from leads_local.faults import FaultInjector, parse_faults
 from leads_local.inbox import AlertInbox, DeliveredAlert
 from leads_local.poller import EventSourceMapping, HandlerUnavailable, StreamPoller, sqs_on_failure_sender
@@ -642,7 +642,7 @@ class LocalStack:
         """How often the API emulation has invoked that function (a refused request invokes nothing)."""
         return self.pools[logical_id].stats.invocations
 
-    def cognito_call(self, headers: list[tuple[str, str]], body: bytes) -> ProxyReply:
+    def cognito_call(self, headers: list[tuple[str, str]], body: bytes) -> HttpResponse:
         """The console's sign-in calls (``COGNITO_PROXY_PATH``), passed on to the emulation."""
         return forward_cognito_call(self.aws_endpoint, headers, body)
 
