@@ -78,6 +78,8 @@ checkov: install-tools
 
 # Lambda packages for arm64/python3.13 through functions/Makefile (no Docker, no local python3.13 needed):
 # locked wheels for the target platform, minus what the runtime provides. --cached rebuilds only on change.
+# With a CPython 3.13 (PYTHON313, python3.13 on PATH or a pyenv 3.13) the packages hold its bytecode; without
+# one they still work, but every cold start compiles its modules (a note is printed per package).
 build: install install-sam
 	$(SAM_ENV) UV=$(abspath $(UV)) $(SAM_VENV)/bin/sam build --template template.yaml --cached
 	@for pair in SubmitConsultationFunction:submit_consultation SendAlertsFunction:send_alerts \
@@ -90,6 +92,8 @@ build: install install-sam
 	    && test "$$(ls -d $$dir/submit_consultation $$dir/send_alerts $$dir/check_subscriptions $$dir/replay_alerts $$dir/staff_api $$dir/sweep_leads 2>/dev/null | wc -l)" = 1 \
 	    && { test $$pkg != staff_api || test -f $$dir/web/staff/index.html -a -f $$dir/web/staff/console.js -a -f $$dir/web/staff/console.css; } \
 	    || { echo "build: $$dir is not an arm64/python3.13 package of leads_core and $$pkg only (no botocore, no ops code; the staff function with web/staff)" >&2; exit 1; }; \
+	  ls $$dir/leads_core/__pycache__/__init__.cpython-313.pyc >/dev/null 2>&1 \
+	    || echo "build: $$dir has no CPython 3.13 bytecode (set PYTHON313): every cold start compiles its modules" >&2; \
 	  du -sh $$dir; done
 
 # axe-core for the browser tests' accessibility checks, locked in tests/browser/package-lock.json (npm ci).

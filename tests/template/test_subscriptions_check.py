@@ -199,3 +199,16 @@ def test_sam_build_packages_each_function_with_its_own_handler_package_only() ->
     assert set(rule.split(":")[0].split()) == {f"build-{name}" for name in handlers}
     [copy] = [line.split("&&")[-1] for line in makefile.splitlines() if "cp -R" in line]
     assert copy.split()[2:4] == ["leads_core", "$(FUNCTION_PACKAGE)"]
+
+
+def test_sam_build_ships_cpython_313_bytecode_after_dropping_the_hosts() -> None:
+    """Lambda's code directory is read-only: a package without .pyc files is compiled at every cold start.
+    functions/Makefile removes whatever bytecode the install left (another Python's), then compiles the
+    package with a CPython 3.13 into hash-based .pyc files, used whatever the zip does to file times."""
+    makefile = (REPO_ROOT / "functions" / "Makefile").read_text(encoding="utf-8")
+    lines = makefile.splitlines()
+    [drop] = [i for i, line in enumerate(lines) if "-name __pycache__" in line and "rm -rf" in line]
+    [compile_line] = [i for i, line in enumerate(lines) if "-m compileall" in line]
+    assert drop < compile_line
+    assert "--invalidation-mode unchecked-hash" in lines[compile_line]
+    assert 'sys.implementation.cache_tag != "cpython-313"' in makefile
