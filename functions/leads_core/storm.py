@@ -10,14 +10,22 @@ Windows are fixed 10-minute slices of the clock (``00:00``, ``00:10``, ...), one
 (string sets of lead ids), ``closed_at``, ``expires_at`` (TTL, two days) and the digest's own exactly-once
 bookkeeping (``alerted_at``, lease: ``delivery.publish_once``).
 
-Decision (``hold_sms``, per new-lead alert just before it is published, after its claim):
+Decision (``hold_sms``, per chunk of new-lead alerts just before it is published, after its claims): each
+lead gets the answer one ``decide`` per lead, in the chunk's order, would give:
 - urgent: ``ADD sent_ids :id`` and send, always;
-- otherwise one conditional ``ADD sent_ids :id`` that succeeds while the window has sent fewer than the
-  threshold (or this lead is in it already: a retry decides the same way) -> ``send``; when the window is
-  full, ``ADD held_ids :id`` on condition that the window is not closed -> ``hold``; closed -> ``send``.
+- otherwise ``send`` (``ADD sent_ids :id``) while the window has sent fewer than the threshold (or this lead
+  is in it already: a retry decides the same way); when the window is full, ``hold`` (``ADD held_ids :id``)
+  unless the window is closed -> ``send``.
   String sets make every step idempotent: a retried or duplicate lead is never counted twice.
-- any DynamoDB failure (after short retries), or any other error deciding -> ``send``: an extra text is
-  better than a missing one, and the alert itself is never held up.
+- any DynamoDB failure (after short retries), or any other error deciding -> ``send`` for every lead of the
+  chunk: an extra text is better than a missing one, and the alert itself is never held up.
+
+One write per chunk (``decide_many``), not one per lead: a single ``UpdateItem`` on the window item adds all
+the chunk's leads to ``sent_ids``, on condition that the window had room for all of them. In a storm that
+condition fails and returns the window as it was; the answers are worked out from it (``_simulate``) and a
+second ``UpdateItem`` adds the new sent and held ids on condition that the window is still exactly as read
+(same set sizes, still open; the sets only grow, so equal sizes mean equal sets). Another writer in between:
+worked out again from the newer window, at most ``CHUNK_DECISION_ROUNDS`` times, then one ``decide`` per lead.
 
 Digest (``flush_digests``, from a scheduled function): for each ended window with held leads, first close it
 (``closed_at``: from then on no lead is held in it, so the count is final whichever flush reads it), then
@@ -61,6 +69,7 @@ __all__ = [  # the window keys live in store.layout and are named here too (temp
     "FlushReport",
     "StormSettings",
     "decide",
+    "decide_many",
     "digest_id",
     "flush_digests",
     "hold_sms",
@@ -161,6 +170,92 @@ def decide(  # noqa: PLR0913 - keyword-only inputs of one decision
     return HOLD
 
 
+CHUNK_DECISION_ROUNDS = 4  # conditional chunk writes before falling back to one decision per lead
+
+
+def _simulate(
+    leads: Sequence[tuple[str, bool]], seen: storm_windows.WindowState, threshold: int
+) -> tuple[dict[str, Decision], list[str], list[str]]:
+    """What ``decide`` would answer for each lead in turn, given the window as ``seen``; new ids to add."""
+    decisions: dict[str, Decision] = {}
+    new_sent: list[str] = []
+    new_held: list[str] = []
+    count = len(seen.sent)
+    for lead_id, urgent in leads:
+        if lead_id in seen.sent or lead_id in new_sent:
+            decisions[lead_id] = SEND
+        elif urgent or (count < threshold and lead_id not in seen.held):
+            new_sent.append(lead_id)
+            count += 1
+            decisions[lead_id] = SEND
+        elif lead_id in seen.held or lead_id in new_held:
+            decisions[lead_id] = HOLD
+        elif seen.closed:
+            decisions[lead_id] = SEND  # the window's digest is already closed: too late to hold, text it
+        else:
+            new_held.append(lead_id)
+            decisions[lead_id] = HOLD
+    return decisions, new_sent, new_held
+
+
+def decide_many(
+    leads: Sequence[tuple[str, bool]],
+    *,
+    table_name: str,
+    threshold: int,
+    now: float | None = None,
+    dynamodb: Any | None = None,
+) -> dict[str, Decision]:
+    """``decide`` for several leads ``(id, urgent)`` in order, with one ``UpdateItem`` on the window item in
+    the usual case (two in a storm), each answer the same as ``decide`` one lead after the other would give.
+
+    First write: every lead texted, on condition that the window had room for all of them (so none would
+    have been held). When it had not, the failed condition returns the window; the decisions are worked out
+    from it and written on condition that the window is still as seen (its sets only grow), repeated with the
+    newer window while other writers get in between (``CHUNK_DECISION_ROUNDS``), then one ``decide`` per
+    lead. Raises AWS errors (retried). ``dynamodb``: the low-level client (default
+    ``aws.client("dynamodb")``).
+    """
+    distinct = list(dict(leads).items())
+    moment = _clock() if now is None else now
+    start = window_start(moment)
+    table = _windows(table_name, dynamodb)
+    expires_at = start + WINDOW_SECONDS + STORM_TTL_SECONDS
+    ids = [lead_id for lead_id, _ in distinct]
+    normal = [position for position, (_, urgent) in enumerate(distinct) if not urgent]
+    # The lead at position p is texted when fewer than `threshold` were before it: all fit while the window
+    # had at most threshold - 1 - (last non-urgent position) texted leads.
+    fits_below = threshold - 1 - normal[-1] if normal else None
+    if fits_below is None or fits_below >= 0:
+        try:
+            storm_windows.add_many(table, start, sent=ids, expires_at=expires_at, fits_below=fits_below)
+            return dict.fromkeys(ids, SEND)
+        except ConditionFailed as full:
+            seen = storm_windows.WindowState.of(full.item)
+    else:
+        seen = storm_windows.WindowState()
+    for _ in range(CHUNK_DECISION_ROUNDS):
+        decisions, new_sent, new_held = _simulate(distinct, seen, threshold)
+        try:
+            storm_windows.add_many(
+                table, start, sent=new_sent, held=new_held, expires_at=expires_at, seen=seen
+            )
+            return decisions
+        except ConditionFailed as changed:
+            seen = storm_windows.WindowState.of(changed.item)
+    return {
+        lead_id: decide(
+            lead_id,
+            urgent=urgent,
+            table_name=table_name,
+            threshold=threshold,
+            now=moment,
+            dynamodb=dynamodb,
+        )
+        for lead_id, urgent in distinct
+    }
+
+
 def hold_sms(
     alerts: Sequence[Alert],
     *,
@@ -168,30 +263,43 @@ def hold_sms(
     now: float | None = None,
     dynamodb: Any | None = None,
 ) -> list[Alert]:
-    """``alerts`` with the ``sms`` attribute decided for each new-lead alert (others unchanged).
+    """``alerts`` with the ``sms`` attribute decided for each new-lead alert (others unchanged), all new-lead
+    alerts of the call decided together (``decide_many``).
     ``dynamodb``: the low-level client of the window items (default ``aws.client("dynamodb")``)."""
+    leads = [
+        (alert.lead_id, alert.priority == "urgent")
+        for alert in alerts
+        if alert.attributes.get("alert_type") == "new_lead"
+    ]
+    if not leads:
+        return list(alerts)
+    failed = 0
+    try:
+        decisions = decide_many(
+            leads,
+            table_name=settings.table_name,
+            threshold=settings.alert_storm_threshold,
+            now=now,
+            dynamodb=dynamodb,
+        )
+    except Exception as exc:  # AWS errors after the retries, or a bug here: never block or lose the alert
+        logger.warning(
+            "storm decision failed, SMS sent",
+            extra={
+                "alerts": len(leads),
+                "lead_ids": [lead_id for lead_id, _ in leads],
+                "error_code": code_of(exc),
+            },
+        )
+        failed = len(leads)
+        decisions = {}
     decided: list[Alert] = []
-    held = failed = 0
+    held = 0
     for alert in alerts:
         if alert.attributes.get("alert_type") != "new_lead":
             decided.append(alert)
             continue
-        try:
-            decision = decide(
-                alert.lead_id,
-                urgent=alert.priority == "urgent",
-                table_name=settings.table_name,
-                threshold=settings.alert_storm_threshold,
-                now=now,
-                dynamodb=dynamodb,
-            )
-        except Exception as exc:  # AWS errors after the retries, or a bug here: never block or lose the alert
-            logger.warning(
-                "storm decision failed, SMS sent",
-                extra={"lead_id": alert.lead_id, "error_code": code_of(exc)},
-            )
-            failed += 1
-            decision = SEND
+        decision = decisions.get(alert.lead_id, SEND)
         if decision == HOLD:
             held += 1
             logger.info("alert SMS held for the storm digest", extra={"lead_id": alert.lead_id})

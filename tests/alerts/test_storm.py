@@ -227,6 +227,7 @@ def test_a_failing_table_texts_rather_than_holds(
         raise RuntimeError("a bug in the decision")
 
     monkeypatch.setattr(storm, "decide", broken)
+    monkeypatch.setattr(storm, "decide_many", broken)  # a chunk is decided by decide_many (decide: fallback)
     assert [a.attributes["sms"] for a in storm.hold_sms(alerts, settings=load_settings())] == ["send"] * 3
     test_alert = Alert("TEST-1", "s", "e", "t", "e", {"alert_type": "test"})
     assert storm.hold_sms([test_alert], settings=load_settings()) == [test_alert]  # only new-lead alerts

@@ -92,6 +92,89 @@ def add_held(table: WindowTable, start: int, lead_id: str, *, expires_at: int) -
     )
 
 
+@dataclass(frozen=True)
+class WindowState:
+    """What a chunk's decision reads from a window item: texted and held lead ids, whether it is closed."""
+
+    sent: frozenset[str] = frozenset()
+    held: frozenset[str] = frozenset()
+    closed: bool = False
+
+    @classmethod
+    def of(cls, item: Mapping[str, Any]) -> WindowState:
+        return cls(
+            frozenset(read_string_set(item, "sent_ids")),
+            frozenset(read_string_set(item, "held_ids")),
+            "closed_at" in item,
+        )
+
+
+def add_many(  # noqa: PLR0913 - keyword-only parts of one window write
+    table: WindowTable,
+    start: int,
+    *,
+    sent: Sequence[str],
+    held: Sequence[str] = (),
+    expires_at: int,
+    fits_below: int | None = None,
+    seen: WindowState | None = None,
+) -> None:
+    """Count several lead ids as texted (``sent``) and held (``held``) in the window with ONE ``UpdateItem``.
+
+    The condition makes the write exact without a read:
+    - ``fits_below``: the optimistic first write of a chunk; only while nothing is held and fewer than
+      ``fits_below`` + 1 leads were texted (``size(sent_ids) <= fits_below``);
+    - ``seen``: the window exactly as a failed condition returned it (same counts of texted and held leads,
+      still open when it was open), so decisions made from it stay true.
+    ``ConditionFailed.item``: the window as it is now (``ALL_OLD``). Nothing to add: no call.
+    """
+    if not sent and not held:
+        return
+    values: dict[str, Any] = {":expires": number(expires_at)}
+    parts = []
+    if sent:
+        values[":sent"] = string_set(sorted(set(sent)))
+        parts.append("sent_ids :sent")
+    if held:
+        values[":held"] = string_set(sorted(set(held)))
+        parts.append("held_ids :held")
+    request: dict[str, Any] = {
+        "TableName": table.table_name,
+        "Key": layout.window_key(start),
+        "UpdateExpression": "ADD " + ", ".join(parts) + " SET #ttl = if_not_exists(#ttl, :expires)",
+        "ExpressionAttributeNames": {"#ttl": layout.TTL_ATTRIBUTE},
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+    conditions = []
+    if fits_below is not None:
+        values[":fits"] = number(fits_below)
+        conditions.append(
+            "(attribute_not_exists(sent_ids) OR size(sent_ids) <= :fits) AND attribute_not_exists(held_ids)"
+        )
+    if seen is not None:
+        conditions.append(_same_as(seen, values))
+    if conditions:
+        request["ConditionExpression"] = " AND ".join(f"({c})" for c in conditions)
+    else:
+        del request["ReturnValuesOnConditionCheckFailure"]
+    request["ExpressionAttributeValues"] = values
+    update(table, request)
+
+
+def _same_as(seen: WindowState, values: dict[str, Any]) -> str:
+    """A condition true while the window still has ``seen``'s counts (sets only grow) and open state."""
+    terms = []
+    for name, ids, placeholder in (("sent_ids", seen.sent, ":nsent"), ("held_ids", seen.held, ":nheld")):
+        if ids:
+            values[placeholder] = number(len(ids))
+            terms.append(f"size({name}) = {placeholder}")
+        else:
+            terms.append(f"attribute_not_exists({name})")
+    if not seen.closed:
+        terms.append("attribute_not_exists(closed_at)")
+    return " AND ".join(terms)
+
+
 def close(table: WindowTable, start: int, now: float) -> set[str]:
     """Close the window (no lead is held in it from now on); its final held lead ids.
 
