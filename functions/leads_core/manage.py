@@ -228,17 +228,18 @@ def parse_since(value: str, now: datetime | None = None) -> str:
 
 def normalise_contact(kind: ContactKind, value: str) -> str:
     """An email or phone typed by an operator, normalised exactly as the intake model stores it
-    (``leads_core.models``: email domain lower-cased; phone in E.164, national numbers read as US)."""
-    from leads_core import models  # noqa: PLC0415 - CLI-only path
+    (``leads_core.submission.fields``: email domain lower-cased; phone in E.164, national numbers read
+    as US)."""
+    from leads_core.submission.fields import normalise_email, normalise_phone  # noqa: PLC0415 - CLI-only path
 
     text = value.strip()
     if kind == "email":
-        email = models.normalise_email(text)
+        email = normalise_email(text)
         if email is None:
             raise InvalidContact("not a valid email address")
         return email
     if kind == "phone":
-        phone = models.normalise_phone(text)
+        phone = normalise_phone(text)
         if phone is None:
             raise InvalidContact("not a valid phone number (national numbers are read as US numbers)")
         return phone

@@ -17,56 +17,35 @@ Run every minute by ``SweepLeadsFunction`` (EventBridge schedule; locally every 
    throttling or failure of any DynamoDB or SNS call never sends a level twice; what fails is retried by the
    next run.
 
+The table calls (query, ledger read, ledger transaction) are ``leads_core.store.escalations``; this module
+decides, retries and sends.
+
 Metrics: ``LeadsUnansweredPastTwiceSla`` (every run, 0 included: the ``LeadsUnansweredAlarm``'s metric),
 ``EscalationsDue``, ``EscalationsPublished`` and the delivery metrics of ``publish_once``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from leads_core import aws, keys
+from leads_core import keys
 from leads_core.alerts import AlertSettings
 from leads_core.delivery import AlertJob, TimeLeft, publish_once, retry_read
 from leads_core.errors import StorageUnavailable
 from leads_core.escalation import due_levels, job_id, render_escalation
 from leads_core.hours import SlaPolicy
 from leads_core.observability import MetricUnit, logger, metrics
-from leads_core.store.alert_state import ClaimCondition
+from leads_core.store import escalations
+from leads_core.store.layout import escalation_key
 
 LOOKBACK_DAYS = 14
 MAX_JOBS_PER_RUN = 200
 READ_ATTEMPTS = 5
 PREPARE_ATTEMPTS = 4
-ENTITY_ESCALATION = "escalation"
-_BATCH_GET_KEYS = 100
 _DEFAULT_TTL_DAYS = 30
-
-# The attributes the sweep reads: codes only, never a visitor's name, contact or message.
-_PROJECTION = {
-    "#id": "id",
-    "#entity": "entity",
-    "#status": "status",
-    "#created": "created_at",
-    "#location": "location",
-    "#urgent": "urgent",
-    "#service": "service",
-    "#referral": "referral_type",
-    "#method": "preferred_contact",
-    "#best": "best_time",
-    "#assigned": "assigned_to",
-    "#answered": "first_answered_at",
-    "#expires": keys.TTL_ATTRIBUTE,
-}
-
-ESCALATION_CLAIM_CONDITION = ClaimCondition(
-    expression="attribute_exists(#pk) AND #entity = :escalation",
-    names={"#pk": keys.PK, "#entity": "entity"},
-    values={":escalation": {"S": ENTITY_ESCALATION}},
-)
 
 
 class SweepSettings(AlertSettings, Protocol):
@@ -101,106 +80,44 @@ class SweepReport:
         }
 
 
-def escalation_key(lead_id: str, level: int) -> dict[str, dict[str, str]]:
-    return {keys.PK: {"S": f"LEAD#{lead_id}"}, keys.SK: {"S": f"ESC#{level}"}}
-
-
 def iso(moment: datetime) -> str:
     moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def _client_error(exc: Exception) -> bool:
-    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
-
-    return isinstance(exc, ClientError | BotoCoreError)
-
-
-def _code(exc: Exception) -> str:
-    response = getattr(exc, "response", None)
-    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
 
 
 # ------------------------------------------------------------------------------------------ find
 
 
 def unanswered_leads(
-    table_name: str, since: datetime, until: datetime, time_left: TimeLeft | None = None
+    table_name: str,
+    since: datetime,
+    until: datetime,
+    time_left: TimeLeft | None = None,
+    *,
+    dynamodb: Any | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """``status=new`` leads created in ``[since, until]`` (``ByStatus``), codes only, oldest first."""
-    from boto3.dynamodb.types import TypeDeserializer  # noqa: PLC0415
-
-    deserializer = TypeDeserializer()
-    request: dict[str, Any] = {
-        "TableName": table_name,
-        "IndexName": keys.INDEX_BY_STATUS,
-        "KeyConditionExpression": "#status = :new AND #created BETWEEN :since AND :until",
-        "ProjectionExpression": ", ".join(_PROJECTION),
-        "ExpressionAttributeNames": _PROJECTION,
-        "ExpressionAttributeValues": {
-            ":new": {"S": "new"},
-            ":since": {"S": iso(since)},
-            ":until": {"S": iso(until)},
-        },
-    }
-    client = aws.client("dynamodb")
-
-    def page() -> dict[str, Any]:
-        try:
-            return dict(client.query(**request))
-        except Exception as exc:
-            if _client_error(exc):
-                raise StorageUnavailable() from exc
-            raise
-
-    while True:
-        response = retry_read(page, READ_ATTEMPTS, time_left)
-        for item in response.get("Items", []):
-            lead = {name: deserializer.deserialize(value) for name, value in item.items()}
-            if lead.get("entity") == keys.ENTITY_LEAD and isinstance(lead.get("id"), str):
-                yield lead
-        last = response.get("LastEvaluatedKey")
-        if not last:
-            return
-        request["ExclusiveStartKey"] = last
-
-
-def sent_levels(table_name: str, wanted: Sequence[tuple[str, int]]) -> set[tuple[str, int]]:
-    """Which (lead id, level) escalations are already sent (their ledger item has ``alerted_at``).
-
-    Best effort: a failed or partly unprocessed read leaves those out (their claim refuses them anyway).
-    """
-    sent: set[tuple[str, int]] = set()
-    client = aws.client("dynamodb")
-    for start in range(0, len(wanted), _BATCH_GET_KEYS):
-        chunk = wanted[start : start + _BATCH_GET_KEYS]
-        try:
-            response = client.batch_get_item(
-                RequestItems={
-                    table_name: {
-                        "Keys": [escalation_key(lead_id, level) for lead_id, level in chunk],
-                        "ProjectionExpression": "#pk, #sk, alerted_at",
-                        "ExpressionAttributeNames": {"#pk": keys.PK, "#sk": keys.SK},
-                    }
-                }
-            )
-        except Exception as exc:
-            if _client_error(exc):
-                logger.warning("escalation ledger read failed", extra={"error_code": _code(exc)})
-                continue
-            raise
-        for item in response.get("Responses", {}).get(table_name, []):
-            if "alerted_at" in item:
-                lead_id = item[keys.PK]["S"].removeprefix("LEAD#")
-                sent.add((lead_id, int(item[keys.SK]["S"].removeprefix("ESC#"))))
-    return sent
+    """``status=new`` leads created in ``[since, until]`` (``ByStatus``), codes only, oldest first; each page
+    read is retried (``READ_ATTEMPTS``), then ``StorageUnavailable`` ends the run."""
+    return escalations.unanswered_leads(
+        table_name,
+        iso(since),
+        iso(until),
+        read_page=lambda read: retry_read(read, READ_ATTEMPTS, time_left),
+        dynamodb=dynamodb,
+    )
 
 
 # ------------------------------------------------------------------------------------------ ledger
 
 
-def prepare_ledger(
-    table_name: str, lead: Mapping[str, Any], level: int, now: datetime, time_left: TimeLeft | None = None
+def prepare_ledger(  # noqa: PLR0913 - the client keyword-only, as every store call takes it
+    table_name: str,
+    lead: Mapping[str, Any],
+    level: int,
+    now: datetime,
+    time_left: TimeLeft | None = None,
+    *,
+    dynamodb: Any | None = None,
 ) -> bool:
     """Create the ledger item of (lead, level) while the lead is still unanswered; ``False`` when the lead is
     answered, assigned, erased or spam (nothing to send, ever). An existing ledger item is kept (``True``).
@@ -208,62 +125,13 @@ def prepare_ledger(
     lead_id = str(lead["id"])
     expires = lead.get(keys.TTL_ATTRIBUTE)
     expires_at = int(expires) if expires else int((now + timedelta(days=_DEFAULT_TTL_DAYS)).timestamp())
-    request = {
-        "TransactItems": [
-            {
-                "ConditionCheck": {
-                    "TableName": table_name,
-                    "Key": keys.lead_key(lead_id),
-                    "ConditionExpression": (
-                        "attribute_exists(#pk) AND #entity = :lead AND #status = :new"
-                        " AND attribute_not_exists(#assigned) AND attribute_not_exists(#answered)"
-                    ),
-                    "ExpressionAttributeNames": {
-                        "#pk": keys.PK,
-                        "#entity": "entity",
-                        "#status": "status",
-                        "#assigned": "assigned_to",
-                        "#answered": "first_answered_at",
-                    },
-                    "ExpressionAttributeValues": {":lead": {"S": keys.ENTITY_LEAD}, ":new": {"S": "new"}},
-                }
-            },
-            {
-                "Put": {
-                    "TableName": table_name,
-                    "Item": {
-                        **escalation_key(lead_id, level),
-                        "entity": {"S": ENTITY_ESCALATION},
-                        "lead_id": {"S": lead_id},
-                        "level": {"N": str(level)},
-                        "due_seen_at": {"S": iso(now)},
-                        keys.TTL_ATTRIBUTE: {"N": str(expires_at)},
-                    },
-                    "ConditionExpression": "attribute_not_exists(#pk)",
-                    "ExpressionAttributeNames": {"#pk": keys.PK},
-                }
-            },
-        ]
-    }
-    client = aws.client("dynamodb")
-
-    def write() -> bool:
-        try:
-            client.transact_write_items(**request)
-        except Exception as exc:
-            if _code(exc) == "TransactionCanceledException":
-                reasons = getattr(exc, "response", {}).get("CancellationReasons") or []
-                codes = [str(reason.get("Code", "")) for reason in reasons]
-                if codes and codes[0] == "ConditionalCheckFailed":
-                    return False  # the lead is answered, assigned, erased or spam
-                if len(codes) > 1 and codes[0] in {"", "None"} and codes[1] == "ConditionalCheckFailed":
-                    return True  # the ledger item exists already (an earlier run)
-            if _client_error(exc):
-                raise StorageUnavailable() from exc  # throttled, conflicting transaction: retry
-            raise
-        return True
-
-    return retry_read(write, PREPARE_ATTEMPTS, time_left)
+    return retry_read(
+        lambda: escalations.create_ledger_item(
+            table_name, lead_id, level, seen_at=iso(now), expires_at=expires_at, dynamodb=dynamodb
+        ),
+        PREPARE_ATTEMPTS,
+        time_left,
+    )
 
 
 # ------------------------------------------------------------------------------------------ the sweep
@@ -295,17 +163,25 @@ def sweep(
     now: datetime | None = None,
     time_left: TimeLeft | None = None,
     emit_metrics: bool = True,
+    dynamodb: Any | None = None,
 ) -> SweepReport:
-    """One run: escalate every due level of every unanswered lead, at most once each."""
+    """One run: escalate every due level of every unanswered lead, at most once each. ``dynamodb``: the
+    client of the sweep's own reads and writes (``leads_core.store.escalations``; default
+    ``aws.client("dynamodb")``); the alerts' bookkeeping is ``delivery.publish_once``'s."""
     now = (now or datetime.now(UTC)).astimezone(UTC)
     policy = settings.sla_policy()
     report = SweepReport()
     shortest = min(policy.first_contact_minutes, policy.urgent_minutes)
     leads = unanswered_leads(
-        settings.table_name, now - timedelta(days=LOOKBACK_DAYS), now - timedelta(minutes=shortest), time_left
+        settings.table_name,
+        now - timedelta(days=LOOKBACK_DAYS),
+        now - timedelta(minutes=shortest),
+        time_left,
+        dynamodb=dynamodb,
     )
     planned = _plan(leads, policy, now, report)
-    already = sent_levels(settings.table_name, [(str(lead["id"]), level) for lead, level in planned])
+    wanted = [(str(lead["id"]), level) for lead, level in planned]
+    already = escalations.sent_levels(settings.table_name, wanted, dynamodb=dynamodb)
     jobs: list[AlertJob] = []
     for lead, level in planned:
         lead_id = str(lead["id"])
@@ -316,7 +192,7 @@ def sweep(
             report.failed.append(job_id(lead_id, level))  # the next run takes the rest
             continue
         try:
-            ready = prepare_ledger(settings.table_name, lead, level, now, time_left)
+            ready = prepare_ledger(settings.table_name, lead, level, now, time_left, dynamodb=dynamodb)
         except StorageUnavailable:
             report.failed.append(job_id(lead_id, level))
             continue
@@ -327,7 +203,7 @@ def sweep(
             AlertJob(
                 key=escalation_key(lead_id, level),
                 alert=render_escalation(lead, level, policy, settings),
-                claim_condition=ESCALATION_CLAIM_CONDITION,
+                claim_condition=escalations.CLAIM_CONDITION,
             )
         )
     if jobs:

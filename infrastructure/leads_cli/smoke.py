@@ -45,8 +45,20 @@ class HttpAnswer:
 Http = Callable[[str, str, dict[str, str], bytes | None], HttpAnswer]
 
 
+class ApiUnreachable(Exception):
+    """The API gave no answer at all (connection refused, unknown host, timeout): there is no status to check.
+
+    ``url``: the URL asked for; ``reason``: what the network said (for the operator, never visitor data)."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"{url}: {reason}")
+        self.url = url
+        self.reason = reason
+
+
 def http_call(method: str, url: str, headers: dict[str, str], body: bytes | None) -> HttpAnswer:
-    """One HTTP request with urllib; an error status is an answer, not an exception."""
+    """One HTTP request with urllib; an error status is an answer, not an exception. No answer at all
+    raises ``ApiUnreachable``."""
     request = urllib.request.Request(url, data=body, headers=headers, method=method)  # noqa: S310  # nosec B310: http(s) API URL from the stack outputs
     try:
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310  # nosec B310: see above
@@ -55,6 +67,8 @@ def http_call(method: str, url: str, headers: dict[str, str], body: bytes | None
             )
     except urllib.error.HTTPError as error:
         return HttpAnswer(error.code, {k.lower(): v for k, v in error.headers.items()}, _read(error))
+    except OSError as error:  # URLError (refused, unknown host), a timeout, a reset: no answer at all
+        raise ApiUnreachable(url, str(getattr(error, "reason", error))) from error
 
 
 def _read(response: Any) -> str:

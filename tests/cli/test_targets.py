@@ -170,6 +170,37 @@ def test_local_target_uses_the_local_stack_names(
         server.stop()
 
 
+def test_local_smoke_says_which_address_did_not_answer(
+    bare: Cli, stack: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """AWS_PORT answers (a moto server) but nothing listens on PORT: one sentence naming the address and
+    `make run`, not a bare ``URLError``; exit code 1 as before."""
+    aws_port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=aws_port, verbose=False)
+    server.start()
+    with socket.socket() as closed:  # bound, never listening: connecting to it is refused
+        closed.bind(("127.0.0.1", 0))
+        port = int(closed.getsockname()[1])
+        monkeypatch.setenv("AWS_PORT", str(aws_port))
+        monkeypatch.setenv("PORT", str(port))
+        try:
+            result = bare("--local", "smoke")
+            as_json = bare("--local", "smoke", "--json")
+        finally:
+            server.stop()
+
+    expected = (
+        f"cannot reach the local stack at http://127.0.0.1:{port}: `make run` must be running "
+        "(and PORT set to the port it printed, if not 3000)"
+    )
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"Error: {expected}"
+    assert "URLError" not in result.stderr
+    assert as_json.exit_code == 1
+    assert json.loads(as_json.stderr) == {"error": expected, "exit_code": 1}
+    assert as_json.stdout == ""
+
+
 API_URL = "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/v1/consultations"
 
 

@@ -6,9 +6,9 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from leads_core.models import parse_submission
 from leads_core.settings import load_settings
 from leads_core.store.submit import submission_hash
+from leads_core.submission.model import parse_submission
 
 from .conftest import SUBMIT_DEFAULTS, Cli, Submitter, audit_items, lead_ids
 

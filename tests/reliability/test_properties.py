@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from leads_core.models import KNOWN_FIELDS
+from leads_core.submission.schema import KNOWN_FIELDS
 from submit_consultation.responses import ALLOWED_HEADERS, HTML_POLICY_HEADERS, POLICY_HEADERS
 
 from benchmarks.events import rest_proxy_event

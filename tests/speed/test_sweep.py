@@ -14,7 +14,8 @@ from leads_core import aws, keys
 from leads_core.errors import ConfigurationError, StorageUnavailable
 from leads_core.gsm7 import is_single_gsm7_segment
 from leads_core.settings import load_settings
-from leads_core.sweep import LOOKBACK_DAYS, escalation_key, iso, prepare_ledger, sweep
+from leads_core.store.layout import escalation_key
+from leads_core.sweep import LOOKBACK_DAYS, iso, prepare_ledger, sweep
 from leads_local.template import load_template, resource
 from sweep_leads import app
 

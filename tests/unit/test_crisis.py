@@ -16,7 +16,7 @@ from leads_core.crisis import (
     visitor_message,
 )
 from leads_core.errors import ValidationFailed
-from leads_core.models import Submission, parse_submission
+from leads_core.submission.model import Submission, parse_submission
 
 
 def sub(**overrides: Any) -> Submission:

@@ -9,7 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from leads_core.errors import ValidationFailed
-from leads_core.models import MAX_FIELD_COUNT, parse_form_body, parse_submission
+from leads_core.submission.form_body import parse_form_body
+from leads_core.submission.model import parse_submission
+from leads_core.submission.schema import MAX_FIELD_COUNT
 
 REPEATED = "This field was sent more than once."
 

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from leads_core import models
 from leads_core.errors import ValidationFailed
-from leads_core.models import FORM_FIELDS, Submission, parse_submission
+from leads_core.keys import ATTRIBUTION_FIELDS
+from leads_core.submission.model import Submission, parse_submission
+from leads_core.submission.schema import FORM_FIELDS, MAX_WEBSITE_LENGTH
 from pydantic import ValidationError
 
 LOCATIONS = ("naperville", "oak-brook")
@@ -512,7 +513,7 @@ def test_attribution_is_collected_and_absent_ones_omitted() -> None:
     assert sub.attribution == {"utm_source": "google", "utm_campaign": "fall", "gclid": "abc"}
 
 
-@pytest.mark.parametrize("field", models.ATTRIBUTION_FIELDS)
+@pytest.mark.parametrize("field", ATTRIBUTION_FIELDS)
 def test_attribution_limits(field: str) -> None:
     assert parse(**{field: "x" * 500}).attribution[field] == "x" * 500
     sentence = "The page sent a tracking value we could not accept. Please reload the page and try again."
@@ -534,7 +535,7 @@ def test_empty_honeypot(value: Any) -> None:
 def test_honeypot_is_truncated() -> None:
     website = parse(website="w" * 10_000).website
     assert website is not None
-    assert len(website) == models.MAX_WEBSITE_LENGTH
+    assert len(website) == MAX_WEBSITE_LENGTH
 
 
 def test_captcha_token() -> None:
@@ -600,7 +601,7 @@ def test_no_sentence_contains_the_submitted_value(field: str, value: Any) -> Non
 )
 def test_html_and_script_text_is_accepted_as_text_in_free_text_fields(field: str) -> None:
     sub = parse(**{field: HOSTILE})
-    stored = sub.attribution.get(field) if field in models.ATTRIBUTION_FIELDS else getattr(sub, field)
+    stored = sub.attribution.get(field) if field in ATTRIBUTION_FIELDS else getattr(sub, field)
     assert stored == HOSTILE
 
 
@@ -708,10 +709,12 @@ def test_digest_is_stable_under_surrounding_whitespace(first: str, spaces: str) 
 # --- cold start -----------------------------------------------------------------------------------
 def test_import_does_not_load_email_validator_or_phonenumbers_until_needed() -> None:
     code = (
-        "import sys, leads_core.models, leads_core.spam, leads_core.crisis, leads_core.captcha\n"
+        "import sys, leads_core.spam, leads_core.crisis, leads_core.captcha\n"
+        "import leads_core.submission.schema, leads_core.submission.messages, leads_core.submission.fields\n"
+        "import leads_core.submission.model, leads_core.submission.form_body\n"
         "heavy = ('email_validator', 'phonenumbers', 'urllib.request', 'boto3')\n"
         "print(sorted(m for m in heavy if m in sys.modules))\n"
-        "leads_core.models.warm_up()\n"
+        "leads_core.submission.fields.warm_up()\n"
         "print(sorted(m for m in heavy if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from leads_core.models import Submission, parse_submission
 from leads_core.spam import count_links, spam_reasons
+from leads_core.submission.model import Submission, parse_submission
 
 
 def sub(**overrides: Any) -> Submission:

@@ -18,7 +18,7 @@ from leads_core.errors import (
     TransactionCancelled,
 )
 from leads_core.manage import LeadAdmin
-from leads_core.store import alert_state, codec, layout, pager
+from leads_core.store import alert_state, codec, escalations, layout, pager
 from leads_core.store.failures import code_of, translate, translated
 from leads_core.store.leads import load_lead
 from leads_core.store.leads_admin import LeadsTable, StatusUpdate
@@ -224,6 +224,59 @@ def test_a_throttled_client_raises_storage_unavailable_from_every_store_call(
         list(leads.query_status("new"))
     with pytest.raises(StorageThrottled):
         leads.delete_lead(LEAD_ID)
+
+
+def test_the_sweeps_table_calls_use_the_client_they_are_given(stack: Any, dynamodb: Any) -> None:
+    table = stack.table_name
+    _put_lead(dynamodb, table, first_name="Ann")
+    found = list(
+        escalations.unanswered_leads(
+            table, "2026-12-02T08:00:00.000Z", "2026-12-02T10:00:00.000Z", dynamodb=dynamodb
+        )
+    )
+    assert [lead["id"] for lead in found] == [LEAD_ID]
+    assert "first_name" not in found[0]  # codes only
+    assert escalations.sent_levels(table, [(LEAD_ID, 1)], dynamodb=dynamodb) == set()
+
+    def ledger(level: int) -> bool:
+        return escalations.create_ledger_item(
+            table,
+            LEAD_ID,
+            level,
+            seen_at="2026-12-02T09:30:00.000Z",
+            expires_at=1900000000,
+            dynamodb=dynamodb,
+        )
+
+    assert ledger(1) is True
+    assert ledger(1) is True  # an existing ledger item is kept
+    item = dynamodb.get_item(TableName=table, Key=layout.escalation_key(LEAD_ID, 1))["Item"]
+    assert item["entity"] == codec.string(layout.ENTITY_ESCALATION)
+    assert item[layout.TTL_ATTRIBUTE] == codec.number(1900000000)
+    dynamodb.update_item(
+        TableName=table,
+        Key=layout.escalation_key(LEAD_ID, 1),
+        UpdateExpression="SET alerted_at = :now",
+        ExpressionAttributeValues={":now": codec.number(1000)},
+    )
+    assert escalations.sent_levels(table, [(LEAD_ID, 1), (LEAD_ID, 2)], dynamodb=dynamodb) == {(LEAD_ID, 1)}
+    dynamodb.update_item(
+        TableName=table,
+        Key=layout.lead_key(LEAD_ID),
+        UpdateExpression="SET assigned_to = :who",
+        ExpressionAttributeValues={":who": codec.string("morgan")},
+    )
+    assert ledger(2) is False  # assigned: no ledger item, ever
+    assert "Item" not in dynamodb.get_item(TableName=table, Key=layout.escalation_key(LEAD_ID, 2))
+
+
+def test_the_sweeps_table_calls_translate_throttling(stack: Any, throttled: Any) -> None:
+    table = stack.table_name
+    with pytest.raises(StorageThrottled):
+        list(escalations.unanswered_leads(table, "a", "b", dynamodb=throttled))
+    with pytest.raises(StorageThrottled):
+        escalations.create_ledger_item(table, LEAD_ID, 1, seen_at="a", expires_at=1, dynamodb=throttled)
+    assert escalations.sent_levels(table, [(LEAD_ID, 1)], dynamodb=throttled) == set()  # best effort
 
 
 def test_the_leads_table_pages_changes_erases_and_audits_with_the_given_client(

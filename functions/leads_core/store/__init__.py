@@ -8,6 +8,7 @@
 - ``submit``: the submit path's transaction (lead + idempotency record + rate counter).
 - ``alert_state``: exactly-once alert bookkeeping on an item (claim, mark, release).
 - ``storm_windows``: the SMS storm guard's window items.
+- ``escalations``: the speed-to-lead sweep's reads and writes (unanswered leads, the escalation ledger).
 - ``leads``: reading one lead as it is now (alert replay, DLQ).
 - ``leads_admin``: staff and ops reads and writes (``Inbox`` / ``ByStatus`` lists and the staff list's page,
   one lead and its history, status change and assignment with their history item and the first answer,

@@ -1,8 +1,8 @@
 """The table's item layout, in one place for the store (docs/architecture.md, "Table").
 
 The lead, idempotency, dedupe, rate and audit keys live in ``leads_core.keys`` (imported by the submission
-model too, which has no business with the store) and are re-exported here; the storm window keys are defined
-here. Store modules build every key through this module.
+model too, which has no business with the store) and are re-exported here; the escalation ledger and storm
+window keys are defined here. Store modules build every key through this module.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ __all__ = [
     "ATTRIBUTION_FIELDS",
     "CONTENT_DEDUPE_SECONDS",
     "ENTITY_AUDIT",
+    "ENTITY_ESCALATION",
     "ENTITY_HISTORY",
     "ENTITY_IDEMPOTENCY",
     "ENTITY_LEAD",
@@ -63,6 +64,7 @@ __all__ = [
     "TTL_ATTRIBUTE",
     "audit_partition",
     "content_dedupe_key",
+    "escalation_key",
     "history_sort_key",
     "idempotency_key",
     "lead_id_of_key",
@@ -76,6 +78,7 @@ __all__ = [
 
 LEAD_PREFIX = "LEAD#"
 ESCALATION_PREFIX = "ESC#"  # sk prefix of a lead's escalation ledger items (leads_core.sweep), erased with it
+ENTITY_ESCALATION = "escalation"
 ENTITY_IDEMPOTENCY = "idempotency"
 ENTITY_AUDIT = "audit"
 
@@ -89,6 +92,11 @@ def lead_id_of_key(item: dict[str, dict[str, str]]) -> str | None:
     if pk.startswith(LEAD_PREFIX) and item.get(SK, {}).get("S") == LEAD_SK:
         return pk.removeprefix(LEAD_PREFIX)
     return None
+
+
+def escalation_key(lead_id: str, level: int) -> dict[str, dict[str, str]]:
+    """Key of the escalation ledger item of (lead, level): ``pk=LEAD#<id>``, ``sk=ESC#<level>``."""
+    return {PK: {"S": f"{LEAD_PREFIX}{lead_id}"}, SK: {"S": f"{ESCALATION_PREFIX}{level}"}}
 
 
 def window_label(start: int) -> str:

@@ -8,7 +8,7 @@ Modules, one per reason to change:
 * ``model``: the ``Submission`` model, its content digest and ``parse_submission`` (the cross-field rules);
 * ``form_body``: decoding an ``application/x-www-form-urlencoded`` body into fields.
 
-``leads_core.models`` re-exports the public names of all five (older callers).
+Import each name from the module that owns it (there is no package-level re-export).
 
 ``model.parse_submission(fields, locations=...)`` is the only way in. It applies the field rules of contract
 section 2.1 and raises ``ValidationFailed`` whose ``errors`` map each bad field to ONE sentence written for

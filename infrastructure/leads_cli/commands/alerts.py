@@ -8,11 +8,25 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import click
 
 from leads_cli import output
-from leads_cli.app import EXIT_CODES_HELP, EXIT_UNEXPECTED, LeadsGroup, State, common_options, with_state
+from leads_cli.app import (
+    EXIT_CODES_HELP,
+    EXIT_UNEXPECTED,
+    LeadsGroup,
+    State,
+    common_options,
+    fail,
+    with_state,
+)
+from leads_cli.target import DEFAULT_PORT
+
+if TYPE_CHECKING:
+    from leads_cli.smoke import ApiUnreachable
 
 
 @contextmanager
@@ -72,6 +86,17 @@ def alert_test(state: State, urgent: bool) -> None:
     )
 
 
+def _unreachable_sentence(exc: ApiUnreachable, *, local: bool) -> str:
+    """What to tell the operator when the API did not answer (``smoke.ApiUnreachable``)."""
+    if not local:
+        return f"cannot reach the consultations API at {exc.url} ({exc.reason})"
+    parts = urlsplit(exc.url)
+    return (
+        f"cannot reach the local stack at {parts.scheme}://{parts.netloc}: `make run` must be running "
+        f"(and PORT set to the port it printed, if not {DEFAULT_PORT})"
+    )
+
+
 @click.command("smoke", epilog=EXIT_CODES_HELP)
 @common_options
 @with_state
@@ -79,22 +104,25 @@ def smoke(state: State) -> None:
     """Check a deployed (or the local) stack end to end: submit, retry, refused origin, test alert, show,
     erase. Exits 1 when a check fails. See docs/deploy.md."""
     from leads_cli.alert_test import publish_test_alert  # noqa: PLC0415
-    from leads_cli.smoke import run_smoke  # noqa: PLC0415
+    from leads_cli.smoke import ApiUnreachable, run_smoke  # noqa: PLC0415
 
     target = state.target()
     topic_arn = target.resource("topic")
     alert_settings = target.alert_settings()
-    report = run_smoke(
-        api_url=target.resource("api"),
-        origin=target.allowed_origin(),
-        admin=state.admin(),
-        actor=state.actor(),
-        publish_test_alert=lambda: (
-            publish_test_alert(
-                topic_arn, clinic_name=alert_settings.clinic_name, console_url=alert_settings.console_url
-            ).message_id
-        ),
-    )
+    try:
+        report = run_smoke(
+            api_url=target.resource("api"),
+            origin=target.allowed_origin(),
+            admin=state.admin(),
+            actor=state.actor(),
+            publish_test_alert=lambda: (
+                publish_test_alert(
+                    topic_arn, clinic_name=alert_settings.clinic_name, console_url=alert_settings.console_url
+                ).message_id
+            ),
+        )
+    except ApiUnreachable as exc:
+        fail(_unreachable_sentence(exc, local=target.local), EXIT_UNEXPECTED)
     if state.as_json:
         output.print_json(report.as_dict())
     else:

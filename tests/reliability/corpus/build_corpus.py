@@ -12,7 +12,7 @@ equal this script's output (a test checks it). Each entry:
   required
 * ``echo``: strings that must not appear in the response (body, decoded JSON, unescaped HTML, headers)
 
-Expectations follow contract 2.1-2.3 and the documented decisions of ``leads_core.models`` (names reject
+Expectations follow contract 2.1-2.3 and the documented decisions of ``leads_core.submission`` (names reject
 control, bidi override and lone-surrogate characters; messages may hold line breaks; ``<``/``>`` are allowed
 in names).
 """
