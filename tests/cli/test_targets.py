@@ -174,7 +174,7 @@ def test_local_smoke_says_which_address_did_not_answer(
     bare: Cli, stack: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """AWS_PORT answers (a moto server) but nothing listens on PORT: one sentence naming the address and
-    `make run`, not a bare ``URLError``; exit code 1 as before."""
+    `make run`, not a bare ``URLError``; exit code 5 (the endpoint cannot be reached)."""
     aws_port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=aws_port, verbose=False)
     server.start()
@@ -193,11 +193,11 @@ def test_local_smoke_says_which_address_did_not_answer(
         f"cannot reach the local stack at http://127.0.0.1:{port}: `make run` must be running "
         "(and PORT set to the port it printed, if not 3000)"
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 5
     assert result.stderr.strip() == f"Error: {expected}"
     assert "URLError" not in result.stderr
-    assert as_json.exit_code == 1
-    assert json.loads(as_json.stderr) == {"error": expected, "exit_code": 1}
+    assert as_json.exit_code == 5
+    assert json.loads(as_json.stderr) == {"error": expected, "exit_code": 5}
     assert as_json.stdout == ""
 
 

@@ -15,6 +15,7 @@ import click
 
 from leads_cli import output
 from leads_cli.app import (
+    EXIT_AWS_UNREACHABLE,
     EXIT_CODES_HELP,
     EXIT_UNEXPECTED,
     LeadsGroup,
@@ -122,7 +123,7 @@ def smoke(state: State) -> None:
             ),
         )
     except ApiUnreachable as exc:
-        fail(_unreachable_sentence(exc, local=target.local), EXIT_UNEXPECTED)
+        fail(_unreachable_sentence(exc, local=target.local), EXIT_AWS_UNREACHABLE)
     if state.as_json:
         output.print_json(report.as_dict())
     else:
