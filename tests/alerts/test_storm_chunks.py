@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -113,9 +114,8 @@ def _interfere(times: int, write: Any) -> list[int]:
     return done
 
 
-def test_another_writer_between_read_and_write_is_seen_and_the_chunk_decided_again(
-    alert_world: AlertWorld,
-) -> None:
+def _full_window_and_urgent_writer(alert_world: AlertWorld) -> tuple[str, Callable[[], None]]:
+    """A window that already texted 3 leads (the threshold) and another writer's urgent leads U0, U1, ..."""
     table = alert_world.resources.table_name
     other = _shared_session().client("dynamodb")
     storm.decide_many([(f"A{n}", False) for n in range(3)], table_name=table, threshold=3, now=INSIDE)
@@ -124,6 +124,13 @@ def test_another_writer_between_read_and_write_is_seen_and_the_chunk_decided_aga
     def urgent_lead() -> None:
         storm.decide(next(urgent), urgent=True, table_name=table, threshold=3, now=INSIDE, dynamodb=other)
 
+    return table, urgent_lead
+
+
+def test_another_writer_between_read_and_write_is_seen_and_the_chunk_decided_again(
+    alert_world: AlertWorld,
+) -> None:
+    table, urgent_lead = _full_window_and_urgent_writer(alert_world)
     done = _interfere(1, urgent_lead)
     calls = _count_updates()
     chunk = [("B0", False), ("B1", False), ("B2", True)]
@@ -151,14 +158,7 @@ def test_a_window_closed_between_read_and_write_texts_the_rest(alert_world: Aler
 
 
 def test_a_window_changing_every_round_falls_back_to_one_decision_per_lead(alert_world: AlertWorld) -> None:
-    table = alert_world.resources.table_name
-    other = _shared_session().client("dynamodb")
-    storm.decide_many([(f"A{n}", False) for n in range(3)], table_name=table, threshold=3, now=INSIDE)
-    urgent = iter(f"U{n}" for n in range(10))
-
-    def urgent_lead() -> None:
-        storm.decide(next(urgent), urgent=True, table_name=table, threshold=3, now=INSIDE, dynamodb=other)
-
+    table, urgent_lead = _full_window_and_urgent_writer(alert_world)
     done = _interfere(storm.CHUNK_DECISION_ROUNDS, urgent_lead)
     calls = _count_updates()
     chunk = [("B0", False), ("B1", True)]
