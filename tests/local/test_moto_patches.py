@@ -166,3 +166,39 @@ def test_stream_records_read_the_same_with_and_without_the_patch(aws_mock: None)
     assert active or not moto_patches.enabled()
     assert [record["eventName"] for record in stock] == ["INSERT", "INSERT", "MODIFY"]
     assert patched == stock
+
+
+def test_a_cancelled_transaction_on_a_table_without_a_sort_key_changes_nothing(table: str) -> None:
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    client.create_table(
+        TableName="flat",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    client.put_item(TableName="flat", Item={"pk": {"S": "kept"}, "v": {"N": "1"}})
+    client.put_item(TableName="flat", Item={"pk": {"S": "gone"}})
+    before = _items("flat")
+    with pytest.raises(ClientError, match="TransactionCanceled"):
+        client.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": "flat", "Item": {"pk": {"S": "new"}}}},
+                {"Delete": {"TableName": "flat", "Key": {"pk": {"S": "gone"}}}},
+                {
+                    "Update": {
+                        "TableName": "flat",
+                        "Key": {"pk": {"S": "kept"}},
+                        "UpdateExpression": "ADD v :one",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}},
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": table,
+                        "Item": {"pk": {"S": "taken"}, "sk": {"S": "x"}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
+    assert _items("flat") == before
