@@ -24,6 +24,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from leads_local.template import load_template
 
 from benchmarks import cold_start, local, warm
 from benchmarks.aws_calls import install_counter
@@ -243,3 +244,12 @@ def test_time_in_an_aws_call_starts_when_the_client_method_is_called(monkeypatch
     # One clock reading each: call start (1), request built (2), answer (3).
     assert counter.seconds_in_calls == 2.0
     assert counter.seconds_sending == 1.0
+
+
+def test_the_cold_start_environment_has_no_console_url_like_the_templates_submit_function() -> None:
+    resources = load_template()["Resources"]
+    submit_env = resources["SubmitConsultationFunction"]["Properties"]["Environment"]["Variables"]
+    alerts_env = resources["SendAlertsFunction"]["Properties"]["Environment"]["Variables"]
+    assert "CONSOLE_URL" in alerts_env
+    assert "CONSOLE_URL" not in submit_env
+    assert "CONSOLE_URL" not in cold_start.lambda_like_environment()
