@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from leads_core import aws
 from leads_core.hours import SlaPolicy, parse_iso
 from leads_core.observability import MetricUnit, logger, metrics
+from leads_core.store.failures import code_of
 
 SOURCE = "clinic.leads"
 LEAD_RECEIVED = "LeadReceived"
@@ -76,8 +77,7 @@ def put_events(entries: Sequence[Mapping[str, Any]], *, client: Any = None) -> i
 
             if not isinstance(exc, ClientError | BotoCoreError):
                 raise
-            code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
-            logger.warning("lead events not sent", extra={"error_code": code, "events": len(chunk)})
+            logger.warning("lead events not sent", extra={"error_code": code_of(exc), "events": len(chunk)})
             failed += len(chunk)
     if failed:
         metrics.add_metric(name="LeadEventsFailed", unit=MetricUnit.Count, value=failed)

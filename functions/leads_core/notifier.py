@@ -17,6 +17,7 @@ from leads_core import aws
 from leads_core.alerts import Alert
 from leads_core.errors import NotificationFailed
 from leads_core.observability import logger
+from leads_core.store.failures import code_of
 
 BATCH_LIMIT = 10
 # PublishBatch accepts 256 KiB for all entries together; stay clearly below it.
@@ -81,13 +82,6 @@ _RETRYABLE_CODES = frozenset(
 )
 
 
-def _error_code(exc: Exception) -> str:
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Code", "")) or type(exc).__name__
-    return type(exc).__name__
-
-
 def publish_chunk(topic_arn: str, alerts: Sequence[Alert]) -> PublishOutcome:
     """One ``PublishBatch`` call for ``alerts`` (at most ``BATCH_LIMIT``, distinct ids); never raises for AWS
     errors."""
@@ -102,7 +96,7 @@ def publish_chunk(topic_arn: str, alerts: Sequence[Alert]) -> PublishOutcome:
     try:
         response = aws.client("sns").publish_batch(TopicArn=topic_arn, PublishBatchRequestEntries=entries)
     except ClientError as exc:
-        code = _error_code(exc)
+        code = code_of(exc)
         logger.warning("alert publish call failed", extra={"error_code": code, "alerts": len(ids)})
         outcome.failed.update(dict.fromkeys(ids, code))
         status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
@@ -110,7 +104,7 @@ def publish_chunk(topic_arn: str, alerts: Sequence[Alert]) -> PublishOutcome:
             outcome.retryable.update(ids)
         return outcome
     except BotoCoreError as exc:  # timeout, connection lost: SNS may or may not have accepted the call
-        code = _error_code(exc)
+        code = code_of(exc)
         logger.warning("alert publish call failed", extra={"error_code": code, "alerts": len(ids)})
         outcome.failed.update(dict.fromkeys(ids, code))
         return outcome
