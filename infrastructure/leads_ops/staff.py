@@ -20,6 +20,7 @@ from typing import Any
 
 from leads_core import aws
 from leads_core.errors import LeadsError
+from leads_core.store.failures import error_code
 
 GROUPS = ("staff", "admin")
 TEMPORARY_PASSWORD_LENGTH = 20
@@ -110,10 +111,6 @@ class StaffAccounts:
     def _client(self) -> Any:
         return self._client_override if self._client_override is not None else aws.client("cognito-idp")
 
-    def _error_code(self, exc: Exception) -> str:
-        response = getattr(exc, "response", None) or {}
-        return str(response.get("Error", {}).get("Code", ""))
-
     def username_of(self, email: str) -> str:
         """The account's user name (its fixed id) for an email address; ``StaffNotFound`` if none."""
         from botocore.exceptions import ClientError  # noqa: PLC0415
@@ -121,7 +118,7 @@ class StaffAccounts:
         try:
             user = self._client.admin_get_user(UserPoolId=self.user_pool_id, Username=check_email(email))
         except ClientError as exc:
-            if self._error_code(exc) == "UserNotFoundException":
+            if error_code(exc) == "UserNotFoundException":
                 raise StaffNotFound("no staff account with this email address") from None
             raise
         return str(user["Username"])
@@ -150,7 +147,7 @@ class StaffAccounts:
         try:
             created = self._client.admin_create_user(**request)
         except ClientError as exc:
-            if self._error_code(exc) == "UsernameExistsException":
+            if error_code(exc) == "UsernameExistsException":
                 raise StaffExists("a staff account with this email address exists already") from None
             raise
         username = str(created["User"]["Username"])
