@@ -29,6 +29,30 @@ os.environ.update(
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
+
+def _share_botocore_loaders() -> None:
+    """Every botocore session in a test process reads its service models through one shared loader.
+
+    moto replaces boto3's default session during each mock and most tests start from a fresh session, and a
+    fresh session parses the service models (``endpoints.json``, each service's JSON) again: about a third of
+    the CPU time of a moto-backed test. A loader only caches what it read from botocore's data files, which no
+    test changes; clients from different sessions then share the parsed models as clients of one session do.
+    """
+    import botocore.session
+
+    create_loader = botocore.session.create_loader
+    loaders: dict[str | None, Any] = {}
+
+    def shared_loader(search_path_string: str | None = None) -> Any:
+        if search_path_string not in loaders:
+            loaders[search_path_string] = create_loader(search_path_string)
+        return loaders[search_path_string]
+
+    botocore.session.create_loader = shared_loader
+
+
+_share_botocore_loaders()
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EVENTS_DIR = REPO_ROOT / "events"
 
