@@ -10,7 +10,7 @@ PORT ?= 3000
 AWS_PORT ?= 4566
 export PORT AWS_PORT
 
-.PHONY: help run test bench smoke security audit install install-sam install-tools lint typecheck template-check cfn-lint sam-validate \
+.PHONY: help run test checks bench smoke security audit install install-sam install-tools lint typecheck template-check cfn-lint sam-validate \
 	checkov build unit clean lock
 
 help:
@@ -106,7 +106,19 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 unit: install $(AXE)
 	$(BIN)/pytest -n 2 --cov --cov-report=term --durations=10
 
-test: lint typecheck template-check unit
+# The tests take both cores, so the lint, type and template checks run beside them under `nice`: they use the
+# CPU the tests leave idle (tests waiting on time-outs, sleeps and child processes) and the tests keep priority.
+# Their output follows the tests' (the log is in $(CHECKS_LOG)); `make test` fails when either part fails.
+CHECKS_LOG := $(VENV)/checks.log
+test: install $(AXE)
+	@{ nice -n 10 $(MAKE) --no-print-directory checks > $(CHECKS_LOG) 2>&1; echo $$? > $(CHECKS_LOG).status; } & \
+	$(MAKE) --no-print-directory unit; unit=$$?; wait; checks=$$(cat $(CHECKS_LOG).status); \
+	echo "== lint, type and template checks (run beside the tests): exit $$checks =="; cat $(CHECKS_LOG); \
+	test $$checks = 0 || echo "make test: the lint, type or template checks failed (above)" >&2; \
+	test $$unit = 0 || echo "make test: the tests failed (above the checks' output)" >&2; \
+	test $$unit = 0 -a $$checks = 0
+
+checks: lint typecheck template-check
 
 bench: install
 	$(BIN)/python -m benchmarks
