@@ -3,7 +3,7 @@
 One client posts valid, distinct leads one after another (each on a fresh connection, as a browser form
 would), recording the latency of each and the wall-clock moment its 201 arrived. The alerts are then read
 from ``GET /_local/alerts``; lead-to-alert is ``published_at`` minus the 201's arrival, so the stream
-poller's latency and batching window are included.
+poller's latency (and the template's batching window, none today) is included.
 """
 
 from __future__ import annotations

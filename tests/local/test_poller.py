@@ -74,7 +74,7 @@ def test_template_settings_are_the_ones_emulated() -> None:
     settings = stream_event_source()
     assert settings == StreamEventSource(
         batch_size=100,
-        batching_window_seconds=1,
+        batching_window_seconds=0,
         report_batch_item_failures=True,
         bisect_on_error=True,
         maximum_retry_attempts=5,
@@ -275,7 +275,7 @@ def test_poller_filters_and_delivers_new_lead_inserts(stack: Any) -> None:
 
     function = FakeAlertFunction()
     clock = FakeClock()
-    poller = _poller(stack, function, clock)
+    poller = _poller(stack, function, clock, batching_window_seconds=1)  # the template sets none
     poller.mapping.load_handler = lambda: handler
     assert poller.poll_once() == 0  # inside the batching window, fewer than batch_size records: wait
     clock.now += 1
@@ -290,6 +290,17 @@ def test_poller_filters_and_delivers_new_lead_inserts(stack: Any) -> None:
     assert poller.poll_once() == 0  # nothing new: nothing delivered twice
 
 
+def test_with_the_template_settings_a_lone_lead_is_delivered_at_the_first_read(stack: Any) -> None:
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    _put_lead(dynamodb, stack.table_name, "LONELEAD01")
+    function = FakeAlertFunction()
+    poller = _poller(stack, function, FakeClock())  # the clock never moves: no window to wait for
+
+    assert poller.poll_once() == 1
+    assert len(function.calls) == 1
+    assert len(function.calls[0]) == 1
+
+
 def test_poller_batches_by_batch_size_and_reports_failures_to_the_queue(stack: Any) -> None:
     dynamodb = boto3.client("dynamodb", region_name="us-east-1")
     for n in range(3):
@@ -301,7 +312,9 @@ def test_poller_batches_by_batch_size_and_reports_failures_to_the_queue(stack: A
 
     function = FakeAlertFunction(fail_second)
     clock = FakeClock()
-    poller = _poller(stack, function, clock, batch_size=2, maximum_retry_attempts=1)
+    poller = _poller(
+        stack, function, clock, batch_size=2, batching_window_seconds=1, maximum_retry_attempts=1
+    )
     assert poller.poll_once() == 1  # the full batch of 2 goes at once; the third waits for the window
     clock.now += 1
     assert poller.poll_once() == 1

@@ -512,6 +512,13 @@ def test_local_stack_reads_the_same_event_source_settings(dev: Template) -> None
     assert local.on_failure_queue_logical_id == "AlertFailuresQueue"
 
 
+def test_a_new_lead_waits_for_no_batching_window(dev: Template) -> None:
+    # Speed to lead: a lone lead's alert goes out at the first read of the stream, not a window later.
+    [mapping] = of_type(dev, "AWS::Lambda::EventSourceMapping").values()
+    assert mapping["Properties"].get("MaximumBatchingWindowInSeconds", 0) == 0
+    assert stream_event_source().batching_window_seconds == 0
+
+
 def test_outputs_keep_their_names(dev: Template) -> None:
     assert {
         "ApiUrl",
