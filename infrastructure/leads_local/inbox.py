@@ -213,26 +213,38 @@ class AlertInbox:
                 self._stop.wait(self.poll_interval)
 
     def drain_once(self) -> int:
-        """Receive what the queue holds now (up to 10), record it, delete it; return how many arrived."""
+        """Receive what the queue holds now (up to 10), record it, delete what was recorded (one
+        ``DeleteMessageBatch``: every request takes a turn in the one AWS emulation process); return how many
+        arrived."""
         messages = self.sqs.receive_message(
             QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
         ).get("Messages", [])
         # The SMS side as it is now (subscriptions may change while the stack runs), once per batch.
         route = read_sms_route(self.sns, self.topic_arn) if messages and self.sns is not None else None
-        for message in messages:
-            try:
-                envelope = json.loads(message["Body"])
-            except ValueError:
-                envelope = {"Message": message["Body"]}
-            alert = alert_from_envelope(
-                envelope, self.lookup(self.topic_arn, str(envelope.get("MessageId"))), route
-            )
-            with self._lock:
-                self._alerts.append(alert)
-                self._alerts.sort(key=lambda a: a.published_at)
-            if self.on_alert is not None:
-                self.on_alert(alert)
-            self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        recorded: list[str] = []
+        try:
+            for message in messages:
+                try:
+                    envelope = json.loads(message["Body"])
+                except ValueError:
+                    envelope = {"Message": message["Body"]}
+                alert = alert_from_envelope(
+                    envelope, self.lookup(self.topic_arn, str(envelope.get("MessageId"))), route
+                )
+                with self._lock:
+                    self._alerts.append(alert)
+                    self._alerts.sort(key=lambda a: a.published_at)
+                recorded.append(message["ReceiptHandle"])
+                if self.on_alert is not None:
+                    self.on_alert(alert)
+        finally:
+            if recorded:
+                self.sqs.delete_message_batch(
+                    QueueUrl=self.queue_url,
+                    Entries=[
+                        {"Id": str(index), "ReceiptHandle": handle} for index, handle in enumerate(recorded)
+                    ],
+                )
         return len(messages)
 
 

@@ -104,6 +104,33 @@ def test_inbox_page_escapes_everything() -> None:
     assert "No alerts yet" in render_inbox([])
 
 
+def test_inbox_records_a_batch_and_deletes_it_in_one_call(stack: Any) -> None:
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    sns = boto3.client("sns", region_name="us-east-1")
+    queue_url = sqs.create_queue(QueueName="inbox-batch")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    sns.subscribe(TopicArn=stack.topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    for lead_id in ("A1", "B2", "C3"):
+        sns.publish(
+            TopicArn=stack.topic_arn,
+            Message=DOCUMENT,
+            MessageStructure="json",
+            Subject=f"New consultation request {lead_id}",
+            MessageAttributes={"lead_id": {"DataType": "String", "StringValue": lead_id}},
+        )
+    calls: list[str] = []
+    sqs.meta.events.register("before-call.sqs.*", lambda event_name, **_: calls.append(event_name))
+    inbox = AlertInbox(sqs, queue_url, stack.topic_arn)
+
+    assert inbox.drain_once() == 3
+    assert sorted(alert.lead_id for alert in inbox.alerts()) == ["A1", "B2", "C3"]
+    assert calls == ["before-call.sqs.ReceiveMessage", "before-call.sqs.DeleteMessageBatch"]
+    assert inbox.drain_once() == 0  # all three deleted
+    assert len(inbox.alerts()) == 3
+
+
 def test_inbox_drains_the_subscribed_queue_with_the_published_document(stack: Any) -> None:
     sqs = boto3.client("sqs", region_name="us-east-1")
     sns = boto3.client("sns", region_name="us-east-1")
