@@ -104,14 +104,20 @@ def test_inbox_page_escapes_everything() -> None:
     assert "No alerts yet" in render_inbox([])
 
 
-def test_inbox_records_a_batch_and_deletes_it_in_one_call(stack: Any) -> None:
-    sqs = boto3.client("sqs", region_name="us-east-1")
-    sns = boto3.client("sns", region_name="us-east-1")
-    queue_url = sqs.create_queue(QueueName="inbox-batch")["QueueUrl"]
+def _subscribed_queue(sqs: Any, sns: Any, topic_arn: str, name: str) -> str:
+    """A queue subscribed to the topic, as the local stack's inbox queue is; its URL."""
+    queue_url = str(sqs.create_queue(QueueName=name)["QueueUrl"])
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
-    sns.subscribe(TopicArn=stack.topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    return queue_url
+
+
+def test_inbox_records_a_batch_and_deletes_it_in_one_call(stack: Any) -> None:
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    sns = boto3.client("sns", region_name="us-east-1")
+    queue_url = _subscribed_queue(sqs, sns, stack.topic_arn, "inbox-batch")
     for lead_id in ("A1", "B2", "C3"):
         sns.publish(
             TopicArn=stack.topic_arn,
@@ -134,11 +140,7 @@ def test_inbox_records_a_batch_and_deletes_it_in_one_call(stack: Any) -> None:
 def test_inbox_drains_the_subscribed_queue_with_the_published_document(stack: Any) -> None:
     sqs = boto3.client("sqs", region_name="us-east-1")
     sns = boto3.client("sns", region_name="us-east-1")
-    queue_url = sqs.create_queue(QueueName="inbox")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    sns.subscribe(TopicArn=stack.topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    queue_url = _subscribed_queue(sqs, sns, stack.topic_arn, "inbox")
     sns.publish(
         TopicArn=stack.topic_arn,
         Message=DOCUMENT,
@@ -185,11 +187,7 @@ def _publish(sns: Any, topic_arn: str, lead_id: str, text: str, **attributes: st
 def test_inbox_shows_the_sms_as_the_phone_receives_it_per_the_topics_sms_subscriptions(stack: Any) -> None:
     sqs = boto3.client("sqs", region_name="us-east-1")
     sns = boto3.client("sns", region_name="us-east-1")
-    queue_url = sqs.create_queue(QueueName="inbox")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    sns.subscribe(TopicArn=stack.topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    queue_url = _subscribed_queue(sqs, sns, stack.topic_arn, "inbox")
     inbox = AlertInbox(sqs, queue_url, stack.topic_arn, sns_client=sns)
     text = "New consultation request: Maria L. - call +16305550123, mornings. Anxiety, Naperville. Ref A."
 
