@@ -16,6 +16,7 @@ export PORT AWS_PORT
 help:
 	@echo "make run    - the whole product locally (http://127.0.0.1:$(PORT))"
 	@echo "make test   - lint, type checks, template checks and every test"
+	@echo "make checks - lint, type checks and template checks only"
 	@echo "make bench  - benchmarks; the last line is one JSON object of figures"
 
 $(BIN)/python:
