@@ -182,6 +182,7 @@ RETRY_BASE_SECONDS = 0.05
 RETRY_CAP_SECONDS = 1.0
 CLAIM_ATTEMPTS = 4  # a claim that keeps failing is safe to leave: the record is retried later
 BOOKKEEPING_ATTEMPTS = 12  # mark / release: 0.3**12 ~ 5e-7 at a 30 % fault rate
+MARK_TRANSACTION_ATTEMPTS = 2  # a published chunk's marks in one transaction; then one by one
 PUBLISH_ATTEMPTS = 3  # re-publish entries SNS surely refused (throttled), then release them
 _MEMORY_LIMIT = 10_000
 
@@ -302,6 +303,25 @@ def _mark(job: AlertJob, token: str, message_id: str, store: _Store, budget: _Bu
     return True
 
 
+def _mark_together(
+    published: list[_Claimed], message_ids: Mapping[str, str], store: _Store, budget: _Budget
+) -> bool:
+    """Mark a published chunk in one transaction (``alert_state.mark_items``); ``False`` when it was not
+    (cancelled, failing, fewer than two jobs or a key twice): then each job is marked on its own (``_mark``),
+    which is a no-op on an item the transaction did mark after all."""
+    marks = [(item.job.key, message_ids[item.job.job_id]) for item in published]
+    if len(marks) < 2 or len({json.dumps(dict(key), sort_keys=True) for key, _ in marks}) != len(marks):
+        return False
+    try:
+        return _retrying(
+            lambda: alert_state.mark_items(marks, table_name=store.table_name, dynamodb=store.dynamodb),
+            budget,
+            MARK_TRANSACTION_ATTEMPTS,
+        )
+    except StorageUnavailable:
+        return False
+
+
 def _release(job: AlertJob, token: str, store: _Store, budget: _Budget) -> None:
     try:
         _retrying(
@@ -394,6 +414,37 @@ def _publish(
     return outcome
 
 
+def _settle(  # noqa: PLR0913 - the chunk, what SNS answered, and the invocation's bookkeeping
+    claimed: list[_Claimed],
+    message_ids: Mapping[str, str],
+    *,
+    store: _Store,
+    budget: _Budget,
+    report: DeliveryReport,
+    meter: _Metrics,
+) -> None:
+    """After a chunk's publish: release the jobs SNS did not take, mark the published ones, report both."""
+    published_at = time.time()
+    published = [item for item in claimed if item.job.job_id in message_ids]
+    for item in claimed:
+        if item.job.job_id not in message_ids:
+            _release(item.job, item.token, store, budget)
+            report.failed_lead_ids.append(item.job.job_id)
+    marked_together = _mark_together(published, message_ids, store, budget)
+    for item in published:
+        job = item.job
+        message_id = message_ids[job.job_id]
+        if marked_together:
+            container_memory.forget(job.key)
+        elif not _mark(job, item.token, message_id, store, budget):
+            report.unmarked.append(job.job_id)
+            meter.count("AlertMarkFailed", 1)
+        report.published[job.job_id] = message_id
+        if job.created_epoch is not None:
+            meter.seconds("AlertLag", published_at - job.created_epoch)
+        logger.info("alert published", extra={"lead_id": job.job_id, "priority": job.alert.priority})
+
+
 def _chunks_of(jobs: Sequence[AlertJob]) -> Iterator[list[AlertJob]]:
     by_id = {job.job_id: job for job in jobs}
     for chunk in notifier.chunks([job.alert.to_publish_entry() for job in jobs]):
@@ -413,7 +464,8 @@ def publish_once(  # noqa: PLR0913 - keyword-only options with defaults; callers
     ``settings.table_name``; never raises for AWS errors (failed jobs are in ``failed_lead_ids``).
 
     Chunk by chunk (``PublishBatch``, 10 alerts a call): claim the chunk's jobs (a lease that outlives this
-    invocation, as attempt ``token``), publish, then mark each published job at once and release the others;
+    invocation, as attempt ``token``), publish, release the jobs not published, then mark the published ones
+    at once (one transaction for the chunk, or each on its own when that fails);
     the bookkeeping writes are retried with backoff and jitter within the time left. Before each chunk the
     time left is checked: below ``CHUNK_RESERVE_SECONDS`` the remaining jobs are reported failed, unclaimed.
     ``time_left``: milliseconds left in the invocation (pass the Lambda context's
@@ -452,21 +504,7 @@ def publish_once(  # noqa: PLR0913 - keyword-only options with defaults; callers
                 for item, alert in zip(claimed, decided, strict=True)
             ]
         outcome = _publish(settings.topic_arn, claimed, budget, report)
-        published_at = time.time()
-        for item in claimed:
-            job = item.job
-            message_id = outcome.succeeded.get(job.job_id)
-            if message_id is None:
-                _release(job, item.token, store, budget)
-                report.failed_lead_ids.append(job.job_id)
-                continue
-            if not _mark(job, item.token, message_id, store, budget):
-                report.unmarked.append(job.job_id)
-                meter.count("AlertMarkFailed", 1)
-            report.published[job.job_id] = message_id
-            if job.created_epoch is not None:
-                meter.seconds("AlertLag", published_at - job.created_epoch)
-            logger.info("alert published", extra={"lead_id": job.job_id, "priority": job.alert.priority})
+        _settle(claimed, outcome.succeeded, store=store, budget=budget, report=report, meter=meter)
 
     meter.count("AlertPublished", len(report.published))
     meter.count("AlertSuppressed", len(report.suppressed))

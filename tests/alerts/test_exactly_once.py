@@ -47,7 +47,9 @@ def _throttle_error() -> tuple[AWSResponse, dict[str, Any]]:
 
 
 class UpdateFaults:
-    """Throttle the bookkeeping ``UpdateItem`` calls by kind (claim, mark, release) at a rate (seeded)."""
+    """Throttle the bookkeeping writes by kind (claim, mark, release) at a rate (seeded), per update: an
+    ``UpdateItem``, or a ``TransactWriteItems`` (a chunk's marks) when any of its updates draws a throttle, as
+    DynamoDB throttles a transaction when one of the partitions it writes is throttled."""
 
     def __init__(self, seed: int = 7) -> None:
         self.rates: dict[str, float] = {}
@@ -55,14 +57,17 @@ class UpdateFaults:
         self._random = random.Random(seed)
 
     def install(self) -> UpdateFaults:
-        aws.client("dynamodb").meta.events.register("before-call.dynamodb.UpdateItem", self._before_call)
+        events = aws.client("dynamodb").meta.events
+        events.register("before-call.dynamodb.UpdateItem", self._before_call)
+        events.register("before-call.dynamodb.TransactWriteItems", self._before_call)
         return self
 
     def _before_call(self, params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
         body = params["body"]
         text = body.decode() if isinstance(body, bytes) else str(body)
         for marker, rate in self.rates.items():
-            if marker in text and self._random.random() < rate:
+            draws = [self._random.random() < rate for _ in range(text.count(marker))]
+            if any(draws):
                 self.injected[marker] += 1
                 return _throttle_error()
         return None

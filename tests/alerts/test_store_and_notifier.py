@@ -11,6 +11,7 @@ from leads_core import aws, delivery, notifier
 from leads_core.alerts import Alert
 from leads_core.errors import NotificationFailed, StorageUnavailable
 from leads_core.store import alert_state
+from leads_core.store import layout as keys
 from leads_core.store.alert_state import ClaimStatus
 
 from tests.alerts.conftest import AlertWorld, _shared_session
@@ -188,3 +189,95 @@ def test_publish_batch_keeps_each_call_under_the_payload_limit(monkeypatch: pyte
     for call in fake.calls:
         entries = [a.to_publish_entry() for a in alerts if a.lead_id in call]
         assert sum(notifier.entry_bytes(e) for e in entries) <= 256 * 1024
+
+
+def _published_and_claimed(alert_world: AlertWorld, count: int) -> list[dict[str, Any]]:
+    leads = alert_world.put_leads(count)
+    for lead in leads:
+        assert alert_state.claim(lead["id"]).claimed
+    return leads
+
+
+def test_a_chunk_is_marked_in_one_transaction(alert_world: AlertWorld) -> None:
+    leads = _published_and_claimed(alert_world, 3)
+    calls: list[str] = []
+    aws.client("dynamodb").meta.events.register(
+        "before-call.dynamodb.*", lambda event_name, **_: calls.append(event_name.rsplit(".", 1)[-1])
+    )
+
+    marks = [(keys.lead_key(lead["id"]), f"message-{n}") for n, lead in enumerate(leads)]
+    assert alert_state.mark_items(marks) is True
+
+    assert calls == ["TransactWriteItems"]
+    for n, lead in enumerate(leads):
+        item = alert_world.get_item(lead["id"])
+        assert item["alert_message_id"] == {"S": f"message-{n}"}
+        assert "alerted_at" in item
+        assert "alert_lease_until" not in item
+        assert "alert_attempt" not in item
+
+
+def test_a_chunk_with_an_erased_or_marked_lead_is_not_marked_at_all(alert_world: AlertWorld) -> None:
+    leads = _published_and_claimed(alert_world, 3)
+    alert_state.mark_sent(leads[1]["id"], "marked-before")
+    marks = [(keys.lead_key(lead["id"]), "message") for lead in leads]
+    marks.append((keys.lead_key("0000000000"), "message"))  # erased while its alert was in flight
+
+    assert alert_state.mark_items(marks) is False
+
+    assert "alerted_at" not in alert_world.get_item(leads[0]["id"])  # nothing written: mark each instead
+    assert alert_world.get_item(leads[1]["id"])["alert_message_id"] == {"S": "marked-before"}
+    assert alert_world.get_item("0000000000") == {}
+
+
+def test_a_throttled_mark_transaction_raises_storage_unavailable(alert_world: AlertWorld) -> None:
+    leads = _published_and_claimed(alert_world, 2)
+
+    def throttle(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        error = {
+            "Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"},
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        }
+        return AWSResponse("https://dynamodb.us-east-1.amazonaws.com/", 400, {}, None), error  # type: ignore[arg-type]
+
+    aws.client("dynamodb").meta.events.register("before-call.dynamodb.TransactWriteItems", throttle)
+
+    with pytest.raises(StorageUnavailable):
+        alert_state.mark_items([(keys.lead_key(lead["id"]), "message") for lead in leads])
+
+
+def test_mark_items_refuses_what_one_transaction_cannot_hold() -> None:
+    key = keys.lead_key("AAAAAAAAAA")
+    with pytest.raises(ValueError, match="at most once"):
+        alert_state.mark_items([(key, "m1"), (key, "m2")], table_name="t")
+    with pytest.raises(ValueError, match="1 to 100"):
+        alert_state.mark_items([], table_name="t")
+    too_many = [(keys.lead_key(f"L{n:09d}"), "m") for n in range(alert_state.MARKS_PER_TRANSACTION + 1)]
+    with pytest.raises(ValueError, match="1 to 100"):
+        alert_state.mark_items(too_many, table_name="t")
+
+
+def test_delivery_marks_each_lead_on_its_own_when_the_chunk_transaction_is_cancelled(
+    alert_world: AlertWorld,
+) -> None:
+    leads = alert_world.put_leads(4)
+    erased = leads[2]["id"]
+    client = aws.client("dynamodb")
+
+    transactions: list[int] = []
+
+    def erase_before_marking(params: dict[str, Any], **_: Any) -> None:  # staff erase it as it goes out
+        transactions.append(1)
+        client.delete_item(TableName=alert_world.resources.table_name, Key=keys.lead_key(erased))
+
+    client.meta.events.register_first("before-call.dynamodb.TransactWriteItems", erase_before_marking)
+
+    report = delivery.deliver(leads)
+
+    assert transactions == [1]  # the chunk's one transaction, cancelled by the erased lead
+    assert sorted(report.published) == sorted(lead["id"] for lead in leads)  # all four went out
+    assert report.unmarked == []
+    for lead in leads:
+        if lead["id"] != erased:
+            assert "alerted_at" in alert_world.get_item(lead["id"])  # marked one by one
+    assert alert_world.get_item(erased) == {}  # the erasure stands: the mark did not bring it back

@@ -270,7 +270,10 @@ def test_every_call_the_sweep_makes_is_one_its_role_allows(alert_world: AlertWor
         if model.name == "TransactWriteItems":
             for item in params["TransactItems"]:
                 kind = next(iter(item))
-                called.add("dynamodb:" + {"ConditionCheck": "ConditionCheckItem", "Put": "PutItem"}[kind])
+                called.add(
+                    "dynamodb:"
+                    + {"ConditionCheck": "ConditionCheckItem", "Put": "PutItem", "Update": "UpdateItem"}[kind]
+                )
         else:
             called.add(f"{service}:{'Publish' if model.name == 'PublishBatch' else model.name}")
 

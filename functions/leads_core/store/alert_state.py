@@ -10,7 +10,8 @@ Works on ANY item key (a lead ``LEAD#<id>``, a digest window, a test alert): the
   expires only after the attempt that took it can no longer write anything. A claim that finds the expired
   lease of an earlier attempt still claims (the earlier attempt may have died before publishing: a lost alert
   is worse than a double one) and says so (``ClaimResult.reopened``).
-- ``mark_item`` records ``alerted_at`` and the SNS message id and drops the lease and the attempt.
+- ``mark_item`` records ``alerted_at`` and the SNS message id and drops the lease and the attempt;
+  ``mark_items`` does the same for a published chunk in one ``TransactWriteItems`` (all or nothing).
 - ``release_item`` drops the lease and the attempt after a failed publish, only while the lease is still this
   attempt's, so a retry can claim at once.
 
@@ -26,16 +27,17 @@ Every function takes the low-level client as ``dynamodb`` (default ``aws.client(
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from leads_core import aws
-from leads_core.errors import ConditionFailed, StorageUnavailable
+from leads_core.errors import ConditionFailed, StorageUnavailable, TransactionCancelled
 from leads_core.observability import logger
 from leads_core.store import layout as keys
 from leads_core.store.codec import read_string
@@ -193,6 +195,24 @@ def claim_item(  # noqa: PLR0913 - keyword-only claim options with defaults; eac
     return ClaimResult(ClaimStatus.CLAIMED, token, reopened)
 
 
+def _mark_request(key: ItemKey, message_id: str, sent_at: str, table_name: str) -> dict[str, Any]:
+    """The ``Update`` that marks one published alert, only on an existing item not marked yet."""
+    return {
+        "TableName": table_name,
+        "Key": dict(key),
+        "UpdateExpression": (
+            "SET alerted_at = :sent, alert_message_id = :message REMOVE alert_lease_until, alert_attempt"
+        ),
+        "ConditionExpression": "attribute_exists(#pk) AND attribute_not_exists(alerted_at)",
+        "ExpressionAttributeNames": {"#pk": keys.PK},
+        "ExpressionAttributeValues": {":sent": {"S": sent_at}, ":message": {"S": message_id}},
+    }
+
+
+def _sent_at(now: datetime | None) -> str:
+    return (now or datetime.now(UTC)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def mark_item(
     key: ItemKey,
     message_id: str,
@@ -205,24 +225,43 @@ def mark_item(
 
     A no-op when the item is gone (erased while the alert was in flight) or was marked already.
     """
-    sent_at = (now or datetime.now(UTC)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     try:
-        _update(
-            dynamodb,
-            {
-                "TableName": _table(table_name),
-                "Key": dict(key),
-                "UpdateExpression": (
-                    "SET alerted_at = :sent, alert_message_id = :message"
-                    " REMOVE alert_lease_until, alert_attempt"
-                ),
-                "ConditionExpression": "attribute_exists(#pk) AND attribute_not_exists(alerted_at)",
-                "ExpressionAttributeNames": {"#pk": keys.PK},
-                "ExpressionAttributeValues": {":sent": {"S": sent_at}, ":message": {"S": message_id}},
-            },
-        )
+        _update(dynamodb, _mark_request(key, message_id, _sent_at(now), _table(table_name)))
     except ConditionFailed:
         return
+
+
+MARKS_PER_TRANSACTION = 100  # DynamoDB's limit of items in one TransactWriteItems
+
+
+def mark_items(
+    marks: Sequence[tuple[ItemKey, str]],
+    *,
+    dynamodb: Any | None = None,
+    table_name: str | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Mark several published alerts ``(key, SNS message id)`` (distinct keys) in ONE ``TransactWriteItems``,
+    each with ``mark_item``'s update and condition.
+
+    ``True``: every item is marked. ``False``: the transaction was cancelled (an item gone or marked already,
+    or another write to one of them at the same moment) and wrote nothing: mark each with ``mark_item``.
+    Raises ``StorageUnavailable`` when DynamoDB fails or throttles the call; then too, mark each with
+    ``mark_item``, which is a no-op on an item the transaction did mark after all.
+    """
+    if not 1 <= len(marks) <= MARKS_PER_TRANSACTION:
+        raise ValueError(f"1 to {MARKS_PER_TRANSACTION} marks in one transaction")
+    if len({json.dumps(dict(key), sort_keys=True) for key, _ in marks}) != len(marks):
+        raise ValueError("each item at most once in one transaction")
+    sent_at = _sent_at(now)
+    name = _table(table_name)
+    items = [{"Update": _mark_request(key, message_id, sent_at, name)} for key, message_id in marks]
+    try:
+        with translated():
+            (dynamodb or aws.client("dynamodb")).transact_write_items(TransactItems=items)
+    except TransactionCancelled:
+        return False
+    return True
 
 
 def release_item(
