@@ -137,6 +137,36 @@ def test_inbox_records_a_batch_and_deletes_it_in_one_call(stack: Any) -> None:
     assert len(inbox.alerts()) == 3
 
 
+def test_what_a_failing_drain_recorded_is_deleted_and_the_rest_comes_again(stack: Any) -> None:
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    sns = boto3.client("sns", region_name="us-east-1")
+    queue_url = _subscribed_queue(sqs, sns, stack.topic_arn, "inbox-failing")
+    for lead_id in ("A1", "B2", "C3"):
+        sns.publish(
+            TopicArn=stack.topic_arn,
+            Message=DOCUMENT,
+            MessageStructure="json",
+            Subject=f"New consultation request {lead_id}",
+            MessageAttributes={"lead_id": {"DataType": "String", "StringValue": lead_id}},
+        )
+    seen: list[str] = []
+
+    def on_alert(alert: DeliveredAlert) -> None:
+        seen.append(alert.lead_id)
+        if len(seen) == 2:
+            raise RuntimeError("console line failed")
+
+    inbox = AlertInbox(sqs, queue_url, stack.topic_arn, on_alert=on_alert)
+
+    with pytest.raises(RuntimeError):
+        inbox.drain_once()
+
+    assert len(inbox.alerts()) == 2  # the first two were recorded...
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
+    assert attributes["ApproximateNumberOfMessagesNotVisible"] == "1"  # ...and deleted; the third comes again
+    assert attributes["ApproximateNumberOfMessages"] == "0"
+
+
 def test_inbox_drains_the_subscribed_queue_with_the_published_document(stack: Any) -> None:
     sqs = boto3.client("sqs", region_name="us-east-1")
     sns = boto3.client("sns", region_name="us-east-1")
