@@ -104,6 +104,17 @@ def test_inbox_page_escapes_everything() -> None:
     assert "No alerts yet" in render_inbox([])
 
 
+def _publish_alerts(sns: Any, topic_arn: str, lead_ids: tuple[str, ...]) -> None:
+    for lead_id in lead_ids:
+        sns.publish(
+            TopicArn=topic_arn,
+            Message=DOCUMENT,
+            MessageStructure="json",
+            Subject=f"New consultation request {lead_id}",
+            MessageAttributes={"lead_id": {"DataType": "String", "StringValue": lead_id}},
+        )
+
+
 def _subscribed_queue(sqs: Any, sns: Any, topic_arn: str, name: str) -> str:
     """A queue subscribed to the topic, as the local stack's inbox queue is; its URL."""
     queue_url = str(sqs.create_queue(QueueName=name)["QueueUrl"])
@@ -118,14 +129,7 @@ def test_inbox_records_a_batch_and_deletes_it_in_one_call(stack: Any) -> None:
     sqs = boto3.client("sqs", region_name="us-east-1")
     sns = boto3.client("sns", region_name="us-east-1")
     queue_url = _subscribed_queue(sqs, sns, stack.topic_arn, "inbox-batch")
-    for lead_id in ("A1", "B2", "C3"):
-        sns.publish(
-            TopicArn=stack.topic_arn,
-            Message=DOCUMENT,
-            MessageStructure="json",
-            Subject=f"New consultation request {lead_id}",
-            MessageAttributes={"lead_id": {"DataType": "String", "StringValue": lead_id}},
-        )
+    _publish_alerts(sns, stack.topic_arn, ("A1", "B2", "C3"))
     calls: list[str] = []
     sqs.meta.events.register("before-call.sqs.*", lambda event_name, **_: calls.append(event_name))
     inbox = AlertInbox(sqs, queue_url, stack.topic_arn)
@@ -141,14 +145,7 @@ def test_what_a_failing_drain_recorded_is_deleted_and_the_rest_comes_again(stack
     sqs = boto3.client("sqs", region_name="us-east-1")
     sns = boto3.client("sns", region_name="us-east-1")
     queue_url = _subscribed_queue(sqs, sns, stack.topic_arn, "inbox-failing")
-    for lead_id in ("A1", "B2", "C3"):
-        sns.publish(
-            TopicArn=stack.topic_arn,
-            Message=DOCUMENT,
-            MessageStructure="json",
-            Subject=f"New consultation request {lead_id}",
-            MessageAttributes={"lead_id": {"DataType": "String", "StringValue": lead_id}},
-        )
+    _publish_alerts(sns, stack.topic_arn, ("A1", "B2", "C3"))
     seen: list[str] = []
 
     def on_alert(alert: DeliveredAlert) -> None:
