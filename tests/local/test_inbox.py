@@ -125,11 +125,17 @@ def _subscribed_queue(sqs: Any, sns: Any, topic_arn: str, name: str) -> str:
     return queue_url
 
 
-def test_inbox_records_a_batch_and_deletes_it_in_one_call(stack: Any) -> None:
+def _queue_with_three_alerts(topic_arn: str, name: str) -> tuple[Any, str]:
+    """An SQS client and a queue subscribed to the topic that holds three alerts (A1, B2, C3)."""
     sqs = boto3.client("sqs", region_name="us-east-1")
     sns = boto3.client("sns", region_name="us-east-1")
-    queue_url = _subscribed_queue(sqs, sns, stack.topic_arn, "inbox-batch")
-    _publish_alerts(sns, stack.topic_arn, ("A1", "B2", "C3"))
+    queue_url = _subscribed_queue(sqs, sns, topic_arn, name)
+    _publish_alerts(sns, topic_arn, ("A1", "B2", "C3"))
+    return sqs, queue_url
+
+
+def test_inbox_records_a_batch_and_deletes_it_in_one_call(stack: Any) -> None:
+    sqs, queue_url = _queue_with_three_alerts(stack.topic_arn, "inbox-batch")
     calls: list[str] = []
     sqs.meta.events.register("before-call.sqs.*", lambda event_name, **_: calls.append(event_name))
     inbox = AlertInbox(sqs, queue_url, stack.topic_arn)
@@ -142,10 +148,7 @@ def test_inbox_records_a_batch_and_deletes_it_in_one_call(stack: Any) -> None:
 
 
 def test_what_a_failing_drain_recorded_is_deleted_and_the_rest_comes_again(stack: Any) -> None:
-    sqs = boto3.client("sqs", region_name="us-east-1")
-    sns = boto3.client("sns", region_name="us-east-1")
-    queue_url = _subscribed_queue(sqs, sns, stack.topic_arn, "inbox-failing")
-    _publish_alerts(sns, stack.topic_arn, ("A1", "B2", "C3"))
+    sqs, queue_url = _queue_with_three_alerts(stack.topic_arn, "inbox-failing")
     seen: list[str] = []
 
     def on_alert(alert: DeliveredAlert) -> None:
