@@ -307,10 +307,10 @@ def _mark_together(
     published: list[_Claimed], message_ids: Mapping[str, str], store: _Store, budget: _Budget
 ) -> bool:
     """Mark a published chunk in one transaction (``alert_state.mark_items``); ``False`` when it was not
-    (cancelled, failing, fewer than two jobs or a key twice): then each job is marked on its own (``_mark``),
-    which is a no-op on an item the transaction did mark after all."""
+    (cancelled, failing, fewer than two jobs, or a key twice, which ``mark_items`` refuses): then each job is
+    marked on its own (``_mark``), which is a no-op on an item the transaction did mark after all."""
     marks = [(item.job.key, message_ids[item.job.job_id]) for item in published]
-    if len(marks) < 2 or len({json.dumps(dict(key), sort_keys=True) for key, _ in marks}) != len(marks):
+    if len(marks) < 2:
         return False
     try:
         return _retrying(
@@ -318,7 +318,7 @@ def _mark_together(
             budget,
             MARK_TRANSACTION_ATTEMPTS,
         )
-    except StorageUnavailable:
+    except (StorageUnavailable, ValueError):
         return False
 
 

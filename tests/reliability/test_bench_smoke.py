@@ -14,10 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.__main__ import PARTS as BENCH_PARTS
+
 pytestmark = [pytest.mark.slow, pytest.mark.stack, pytest.mark.timeout(900)]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-PARTS = ("cold", "importtime", "warm", "alerts", "local", "staff")
+PARTS = tuple(part for part in BENCH_PARTS if part != "packages")
 FIGURES = (
     "cold_start_ratio",
     "warm_overhead_ratio",
