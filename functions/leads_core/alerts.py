@@ -127,7 +127,7 @@ METHOD_LABELS = {"phone": "phone call", "text": "text message", "email": "email"
 SMS_METHOD_VERBS = {"phone": "call", "text": "text", "email": "email"}
 REFERRAL_LABELS = {"self": "self-referral", "provider": "referred by a provider"}
 URGENT_REASON_LABELS = {
-    "self_reported": 'they ticked "I may be in crisis"',
+    "self_reported": 'they ticked "I may be thinking about harming myself"',
     "message": "their message reads as a crisis",
 }
 

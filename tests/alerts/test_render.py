@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 import zoneinfo
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from leads_core.alerts import (
     GSM7_BASIC,
     GSM7_BASIC_TABLE,
     SMS_MAX_CHARS,
+    URGENT_REASON_LABELS,
     Alert,
     is_single_gsm7_segment,
     is_valid_subject,
@@ -26,6 +28,7 @@ from leads_core.alerts import (
 
 from tests.alerts import doc_examples
 from tests.alerts.conftest import lead_item
+from tests.conftest import REPO_ROOT
 
 # The console URL the template gives a stack in us-east-1 (stage v1): every alert links to its lead there.
 CONSOLE_URL = "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/v1/staff/"
@@ -218,6 +221,14 @@ def test_urgent_comes_first_everywhere() -> None:
     assert "988" in alert.email
     assert "911" in alert.email
     assert "their message reads as a crisis" in alert.email
+    assert 'they ticked "I may be thinking about harming myself"' in alert.email
+
+
+@pytest.mark.parametrize("page", ["web/form.html", "web/index.html"])
+def test_the_self_reported_reason_quotes_the_forms_own_checkbox(page: str) -> None:
+    label = re.search(r'<label for="cf-in-crisis">([^<]+)</label>', (REPO_ROOT / page).read_text())
+    assert label is not None
+    assert f'they ticked "{label.group(1)}"' == URGENT_REASON_LABELS["self_reported"]
 
 
 def test_minimal_detail_names_nobody_and_gives_no_contact() -> None:

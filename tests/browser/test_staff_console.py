@@ -409,6 +409,17 @@ def test_inbox_newest_first_filters_find_and_paging(staff: Staff, admin_console:
     expect(page.locator("#lead-request")).to_contain_text("Anxiety")
     assert page.url.endswith(f"/staff/#{calm}")
 
+    # An urgent lead says why, in the alert's words: what the person ticked, or what their message reads as.
+    admin_console.open_lead(urgent)
+    expect(page.locator("#lead-flags")).to_contain_text(
+        "Flagged because they ticked “I may be thinking about harming myself”."
+    )
+    expect(page.locator("#lead-request")).to_contain_text("Ticked “I may be thinking about harming myself”")
+    worded = submit_lead(site, first_name="Jules", message="I have been thinking about ending my life.")
+    admin_console.open_lead(worded)
+    expect(page.locator("#lead-flags")).to_contain_text("Flagged because their message reads as a crisis.")
+    expect(page.locator("#lead-flags")).not_to_contain_text("ticked")
+
 
 def test_staff_member_on_a_phone(staff: Staff, staff_console: ConsolePage) -> None:
     lead_id = submit_lead(staff.site, first_name="Morgan", phone="630-555-0123", preferred_contact="phone")

@@ -64,7 +64,7 @@ const REQUEST_FIELDS = [
   ["provider_email", "Provider's email"],
   ["message", "Message"],
   ["heard_about", "Heard about us"],
-  ["in_crisis", "Said they may harm themselves"],
+  ["in_crisis", "Ticked “I may be thinking about harming myself”"],
 ];
 const CONSENT_FIELDS = [
   ["consent_privacy", "Privacy notice accepted"],
@@ -109,6 +109,11 @@ const NOT_SHOWN = new Set([
   "status_changed_by",
   "status_note",
 ]);
+// Why a lead is urgent, in the words of the staff alert (leads_core.alerts.URGENT_REASON_LABELS).
+const URGENT_REASONS = {
+  self_reported: "they ticked “I may be thinking about harming myself”",
+  message: "their message reads as a crisis",
+};
 const TIME_FIELDS = new Set(["created_at", "consent_privacy_at", "consent_sms_at", "first_answered_at"]);
 
 const state = {
@@ -1111,7 +1116,11 @@ function renderFlags(lead) {
   flags.replaceChildren();
   if (lead.urgent) {
     flags.append(badge("Urgent", "urgent"));
-    flags.append(h("span", "flag-text", "Call back first. If they are in danger now: 988 or 911."));
+    const reasons = (Array.isArray(lead.urgent_reasons) ? lead.urgent_reasons : [])
+      .map((reason) => URGENT_REASONS[reason])
+      .filter(Boolean);
+    const why = reasons.length ? " Flagged because " + reasons.join(" and ") + "." : "";
+    flags.append(h("span", "flag-text", "Call back first. If they are in danger now: 988 or 911." + why));
   }
   if (lead.status === "new") {
     flags.append(badge("New", "new"));
