@@ -416,6 +416,17 @@ class LeadAdmin:
     def get_lead(self, lead_id: str) -> dict[str, Any]:
         return public_lead(self._lead_item(check_lead_id(lead_id)))
 
+    def read_lead(self, lead_id: str, actor: str) -> dict[str, Any]:
+        """``get_lead`` for a person who will see it (``leads show``): audited as a ``view`` before it is
+        handed over, so no read goes unrecorded (an audit that cannot be written means nothing is shown)."""
+        lead = self.get_lead(lead_id)
+        self.record_audit(actor, "view", f"lead:{lead['id']}", 1)
+        return lead
+
+    def record_listing(self, actor: str, count: int, *, status: str | None, since: str | None) -> None:
+        """Audit a listing shown to a person (``leads list``): how many leads, with which filters."""
+        self.record_audit(actor, "list", "leads", count, {"status_filter": status or "all", "since": since})
+
     def _lead_item(self, lead_id: str) -> dict[str, Any]:
         item = self._table.get_lead(lead_id)
         if item is None:

@@ -13,11 +13,12 @@ from typing import Any
 
 from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
+from botocore.exceptions import ClientError
 from click.testing import CliRunner
 from leads_core import aws
 from leads_core.manage import EXPORT_COLUMNS, SHOW_FIELDS, iso_now
 
-from .conftest import Cli, Submitter
+from .conftest import Cli, Submitter, audit_items
 
 
 def test_list_is_newest_first_and_hides_spam(leads: Cli, submit: Submitter) -> None:
@@ -278,3 +279,29 @@ def test_export_json_to_stdout_refuses_csv(leads: Cli) -> None:
 
     assert result.exit_code == 2
     assert result.stdout == ""
+
+
+def test_show_of_an_unknown_lead_records_no_view(leads: Cli, table_items: Any) -> None:
+    assert leads("show", "7K3M9Q2XAB", "--json").exit_code == 3
+    assert audit_items(table_items()) == []
+
+
+def test_show_prints_nothing_when_its_view_cannot_be_recorded(leads: Cli, submit: Submitter) -> None:
+    lead_id = submit(first_name="Unrecorded", submission_id="show-lead-0003")
+
+    def audit_write_refused(**_: Any) -> None:
+        raise ClientError(
+            {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}, "PutItem"
+        )
+
+    events = aws.client("dynamodb").meta.events
+    events.register("before-call.dynamodb.PutItem", audit_write_refused)
+    try:
+        refused = leads("show", lead_id)
+    finally:
+        events.unregister("before-call.dynamodb.PutItem", audit_write_refused)
+
+    assert refused.exit_code == 1
+    assert "ProvisionedThroughputExceededException on PutItem" in refused.stderr
+    assert "Unrecorded" not in refused.stdout + refused.stderr
+    assert leads.json("show", lead_id)["first_name"] == "Unrecorded"  # once the audit can be written

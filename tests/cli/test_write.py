@@ -235,6 +235,8 @@ def test_audit_trail_records_who_what_when_and_no_visitor_data(
     second = submit(**marked, submission_id="audit-lead-0002", best_time="morning")
 
     leads.json("set-status", first, "contacted", "--note", "MARKERNOTE called Quentavious back")
+    assert leads.json("show", first)["first_name"] == "Quentavious"
+    assert leads.json("list", "--since", "7d")["count"] == 2
     exported = leads("export", "--since", "7d", "--json")
     assert exported.exit_code == 0
     leads.json("erase", "--phone", "312 555 0187", "--yes")
@@ -243,8 +245,9 @@ def test_audit_trail_records_who_what_when_and_no_visitor_data(
     entries = leads.json("audit")["entries"]
     stored = audit_items(table_items())
 
-    assert {entry["action"] for entry in entries} == {"status", "export", "erase", "alert_test"}
-    assert len(stored) == len(entries) == 4
+    actions = {entry["action"] for entry in entries}
+    assert actions == {"status", "view", "list", "export", "erase", "alert_test"}
+    assert len(stored) == len(entries) == 6
     by_action = {entry["action"]: entry for entry in entries}
     assert all(entry["actor"] == MOTO_CALLER_ARN for entry in entries)
     assert all(entry["at"].endswith("Z") for entry in entries)
@@ -254,6 +257,11 @@ def test_audit_trail_records_who_what_when_and_no_visitor_data(
         "to_status": "contacted",
         "has_note": True,
     }
+    # Reading a lead or a listing is recorded as the staff console's reads are: who, which, how many.
+    assert (by_action["view"]["target"], by_action["view"]["count"]) == (f"lead:{first}", 1)
+    assert (by_action["list"]["target"], by_action["list"]["count"]) == ("leads", 2)
+    assert by_action["list"]["details"]["status_filter"] == "all"
+    assert by_action["list"]["details"]["since"].endswith("Z")
     assert by_action["export"]["count"] == 2
     assert by_action["export"]["details"]["complete"] is True
     assert by_action["erase"]["count"] == 2

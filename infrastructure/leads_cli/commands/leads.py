@@ -63,10 +63,12 @@ def list_leads(state: State, status: str | None, since: str | None, limit: int) 
     """Leads, newest first (every status but spam unless --status is given)."""
     status = _status_filter(status)
     since_at = _since(since)
-    leads = state.admin().iter_leads(status=status, since=since_at)
+    lead_admin = state.admin()
+    leads = lead_admin.iter_leads(status=status, since=since_at)
     window = list(itertools.islice(leads, limit + 1)) if limit else list(leads)
     truncated = bool(limit) and len(window) > limit
     shown = window[:limit] if limit else window
+    lead_admin.record_listing(state.actor(), len(shown), status=status, since=since_at)
     if state.as_json:
         output.print_json({"leads": shown, "count": len(shown), "truncated": truncated})
         return
@@ -84,8 +86,10 @@ def list_leads(state: State, status: str | None, since: str | None, limit: int) 
 @click.argument("lead_id", metavar="ID")
 @with_state
 def show(state: State, lead_id: str) -> None:
-    """One lead with every submitted field."""
-    lead = state.admin().get_lead(_lead_id(lead_id))
+    """One lead with every submitted field (audited as a view)."""
+    lead_id = _lead_id(lead_id)
+    lead_admin = state.admin()
+    lead = lead_admin.read_lead(lead_id, state.actor())
     if state.as_json:
         output.print_json(lead)
         return
