@@ -359,6 +359,7 @@ def test_inbox_newest_first_filters_find_and_paging(staff: Staff, admin_console:
     ids = page.locator("#lead-list a").evaluate_all("(links) => links.map((a) => a.dataset.lead)")
     assert ids.index(urgent) < ids.index(calm)
     expect(urgent_link.locator(".badge-urgent")).to_have_text("Urgent")
+    expect(urgent_link).to_contain_text("· Naperville ·")  # the location's name, as the alerts write it
     expect(urgent_link.locator(".badge-new")).to_have_text("New")
     expect(calm_link.locator(".badge-urgent")).to_have_count(0)
 
@@ -407,6 +408,8 @@ def test_inbox_newest_first_filters_find_and_paging(staff: Staff, admin_console:
     admin_console.open_lead(calm)
     expect(page.locator("#lead-request")).to_contain_text("Looking for help with anxiety.")
     expect(page.locator("#lead-request")).to_contain_text("Anxiety")
+    expect(page.locator("#lead-request")).to_contain_text("Naperville")
+    expect(page.locator("#lead-request")).not_to_contain_text("naperville")
     assert page.url.endswith(f"/staff/#{calm}")
 
     # An urgent lead says why, in the alert's words: what the person ticked, or what their message reads as.
@@ -896,8 +899,12 @@ def test_admin_report_shows_the_api_figures_and_staff_get_none(
     again = api_json(staff.site, "/staff/report?since=30d", admin_console.tokens[-1])
     assert (again["total"], again["by_status"]) == (figures["total"], figures["by_status"])
     assert figures["total"] >= 1
-    for table_id, key in (("report-location", "by_location"), ("report-source", "by_source")):
-        assert _report_rows(page, table_id) == [[name, str(count)] for name, count in figures[key].items()]
+    assert _report_rows(page, "report-source") == [[name, str(n)] for name, n in figures["by_source"].items()]
+    # Locations by the name the alerts use ("naperville" -> "Naperville").
+    assert _report_rows(page, "report-location") == [
+        [name.replace("-", " ").title(), str(n)] for name, n in figures["by_location"].items()
+    ]
+    assert ["Naperville", str(figures["by_location"]["naperville"])] in _report_rows(page, "report-location")
     assert _report_rows(page, "report-weekly") == [[week, str(n)] for week, n in figures["weekly"].items()]
     for table_id, key in (("report-status-counts", "by_status"), ("report-service", "by_service")):
         assert [row[1] for row in _report_rows(page, table_id)] == [str(n) for n in figures[key].values()]

@@ -236,6 +236,16 @@ function codeLabel(field, value) {
   return Object.prototype.hasOwnProperty.call(labels, value) ? labels[value] : String(value);
 }
 
+// A location's name as the staff alerts write it (leads_core.alerts.location_label): "oak-brook" -> "Oak Brook".
+function locationLabel(slug) {
+  const name = String(slug)
+    .split("-")
+    .filter(Boolean)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1).toLowerCase())
+    .join(" ");
+  return name || "Unknown location";
+}
+
 function label(value) {
   return STATUS_LABELS[value] || String(value).replace(/_/g, " ");
 }
@@ -806,6 +816,7 @@ function rememberLocation(location) {
     state.knownLocations.add(location);
     const option = document.createElement("option");
     option.value = location;
+    option.label = locationLabel(location);
     byId("known-locations").append(option);
   }
 }
@@ -838,7 +849,7 @@ function leadItem(lead) {
   link.append(top);
   const meta = [
     lead.service ? codeLabel("service", lead.service) : "",
-    lead.location,
+    lead.location ? locationLabel(lead.location) : "",
     lead.referral_type === "provider" ? "Provider referral" : "",
   ]
     .filter(Boolean)
@@ -1016,7 +1027,12 @@ function reportTables(report) {
       ["Service", "Leads"],
       countRows(report.by_service, (key) => codeLabel("service", key)),
     ),
-    reportTable("report-location", "Leads by location", ["Location", "Leads"], countRows(report.by_location)),
+    reportTable(
+      "report-location",
+      "Leads by location",
+      ["Location", "Leads"],
+      countRows(report.by_location, locationLabel),
+    ),
     reportTable("report-source", "Leads by source", ["Source", "Leads"], countRows(report.by_source)),
     reportTable("report-weekly", "Leads by week", ["Week", "Leads"], countRows(report.weekly)),
   ];
@@ -1051,6 +1067,9 @@ function valueText(name, value) {
   }
   if (name === "status") {
     return label(value);
+  }
+  if (name === "location") {
+    return locationLabel(value);
   }
   if (VALUE_LABELS[name]) {
     return codeLabel(name, value);
