@@ -140,6 +140,8 @@ AUDIT_DETAIL_KEYS = frozenset(
         "kind",
         "lead_ids",
         "status_filter",
+        "location_filter",
+        "urgent_filter",
         "since",
         "format",
         "destination",
@@ -423,9 +425,17 @@ class LeadAdmin:
         self.record_audit(actor, "view", f"lead:{lead['id']}", 1)
         return lead
 
-    def record_listing(self, actor: str, count: int, *, status: str | None, since: str | None) -> None:
-        """Audit a listing shown to a person (``leads list``): how many leads, with which filters."""
-        self.record_audit(actor, "list", "leads", count, {"status_filter": status or "all", "since": since})
+    def record_listing(self, actor: str, count: int, filters: Mapping[str, str | bool | None]) -> None:
+        """Audit a listing shown to a person (``leads list``, a page of the console's list): how many leads,
+        with which ``filters`` (``status``, ``since``, ``location``, ``urgent``; absent or ``None``: not
+        filtered). No lead ids, no cursor."""
+        details = {
+            "status_filter": filters.get("status") or "all",
+            "since": filters.get("since"),
+            "location_filter": filters.get("location"),
+            "urgent_filter": filters.get("urgent"),
+        }
+        self.record_audit(actor, "list", "leads", count, details)
 
     def _lead_item(self, lead_id: str) -> dict[str, Any]:
         item = self._table.get_lead(lead_id)

@@ -143,17 +143,22 @@ def _limit(value: str | None) -> int:
 
 @app.get("/staff/leads")
 def list_leads() -> Response:
-    _caller()
+    caller = _caller()
     status = _query("status")
     location = _query("location")
     if location is not None and location not in _locations():
         raise BadRequest("Unknown location.")
-    leads, next_cursor = _admin().list_page(
+    urgent = _urgent_filter(_query("urgent"))
+    admin = _admin()
+    leads, next_cursor = admin.list_page(
         status=status,
         location=location,
-        urgent=_urgent_filter(_query("urgent")),
+        urgent=urgent,
         cursor=_query("cursor"),
         limit=_limit(_query("limit")),
+    )
+    admin.record_listing(
+        caller.username, len(leads), {"status": status, "location": location, "urgent": urgent}
     )
     policy = load_settings().sla_policy()
     for lead in leads:

@@ -80,6 +80,32 @@ def test_list_filters_by_status_location_and_urgency(staff: StaffCaller, submit:
     assert ids({"location": "naperville", "urgent": "false"}) == [calm]
 
 
+def test_each_list_page_is_audited_with_its_count_and_filters_and_no_lead(
+    staff: StaffCaller, submit: Submitter, staff_env: Any
+) -> None:
+    shown = submit(first_name="Listedperson")
+    submit(location="oak-brook")
+
+    assert staff("list", query={}).status == 200
+    assert staff("list", query={"status": "new", "location": "naperville", "urgent": "false"}).status == 200
+    assert staff("list", query={"location": "atlantis"}).status == 400  # refused: nothing read or audited
+
+    listings = [e for e in audit_entries(staff_env.table_name) if e["action"] == "list"]
+    assert len(listings) == 2
+    (everything,) = [e for e in listings if e["details"]["status_filter"] == "all"]
+    (filtered,) = [e for e in listings if e["details"]["status_filter"] == "new"]
+    assert (everything["actor"], everything["target"], everything["count"]) == (STAFF_USER, "leads", 2)
+    assert everything["details"] == {"status_filter": "all"}
+    assert filtered["count"] == 1
+    assert filtered["details"] == {
+        "status_filter": "new",
+        "location_filter": "naperville",
+        "urgent_filter": False,
+    }
+    assert shown not in str(everything)
+    assert "Listedperson" not in str(everything)
+
+
 def test_paging_over_more_than_a_hundred_leads_never_scans(staff: StaffCaller, submit: Submitter) -> None:
     # The local stack's moto patch: a transaction costs O(its items) instead of three copies of the whole
     # table, the same answers (tests/local/test_moto_patches.py); 105 submissions took 20 s in stock moto.

@@ -68,7 +68,7 @@ def list_leads(state: State, status: str | None, since: str | None, limit: int) 
     window = list(itertools.islice(leads, limit + 1)) if limit else list(leads)
     truncated = bool(limit) and len(window) > limit
     shown = window[:limit] if limit else window
-    lead_admin.record_listing(state.actor(), len(shown), status=status, since=since_at)
+    lead_admin.record_listing(state.actor(), len(shown), {"status": status, "since": since_at})
     if state.as_json:
         output.print_json({"leads": shown, "count": len(shown), "truncated": truncated})
         return
