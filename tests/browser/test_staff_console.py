@@ -352,7 +352,7 @@ def test_inbox_newest_first_filters_find_and_paging(staff: Staff, admin_console:
     calm = submit_lead(site, first_name="Avery", message="Looking for help with anxiety.", service="anxiety")
     urgent = submit_lead(site, first_name="Casey", in_crisis=True)
     page = admin_console.page
-    page.get_by_role("button", name="Show").click()
+    page.get_by_role("button", name="Show", exact=True).click()
     urgent_link, calm_link = admin_console.inbox_link(urgent), admin_console.inbox_link(calm)
     expect(urgent_link).to_be_visible()
     # Newest first; urgent and new leads say so in words, not only in colour.
@@ -364,20 +364,20 @@ def test_inbox_newest_first_filters_find_and_paging(staff: Staff, admin_console:
     expect(calm_link.locator(".badge-urgent")).to_have_count(0)
 
     page.get_by_label("Urgent only").check()
-    page.get_by_role("button", name="Show").click()
+    page.get_by_role("button", name="Show", exact=True).click()
     expect(calm_link).to_have_count(0)
     expect(urgent_link).to_be_visible()
     assert page.locator("#lead-list .badge-urgent").count() == page.locator("#lead-list li").count()
     page.get_by_label("Urgent only").uncheck()
     page.get_by_label("Status", exact=True).select_option("contacted")
-    page.get_by_role("button", name="Show").click()
+    page.get_by_role("button", name="Show", exact=True).click()
     expect(urgent_link).to_have_count(0)
     page.get_by_label("Status", exact=True).select_option("")
     page.get_by_label("Location").fill("naperville")  # the local stack's one location
-    page.get_by_role("button", name="Show").click()
+    page.get_by_role("button", name="Show", exact=True).click()
     expect(urgent_link).to_be_visible()
     page.get_by_label("Location").fill("atlantis")
-    page.get_by_role("button", name="Show").click()
+    page.get_by_role("button", name="Show", exact=True).click()
     expect(admin_console.notice()).to_have_text("Unknown location.")
     expect(page.locator("#lead-list li")).to_have_count(0)  # no list that does not match the filters
     page.get_by_label("Location").fill("")
@@ -391,7 +391,7 @@ def test_inbox_newest_first_filters_find_and_paging(staff: Staff, admin_console:
 
     page.route("**/staff/leads?*", page_of_two)
     try:
-        page.get_by_role("button", name="Show").click()
+        page.get_by_role("button", name="Show", exact=True).click()
         expect(page.locator("#lead-list li")).to_have_count(2)
         older = page.get_by_role("button", name="Show older leads")
         older.click()
@@ -427,7 +427,7 @@ def test_inbox_newest_first_filters_find_and_paging(staff: Staff, admin_console:
 def test_staff_member_on_a_phone(staff: Staff, staff_console: ConsolePage) -> None:
     lead_id = submit_lead(staff.site, first_name="Morgan", phone="630-555-0123", preferred_contact="phone")
     page = staff_console.page
-    page.get_by_role("button", name="Show").click()
+    page.get_by_role("button", name="Show", exact=True).click()
     expect(staff_console.inbox_link(lead_id)).to_be_visible()
     width = page.evaluate("() => window.innerWidth")
     assert page.evaluate("() => document.scrollingElement.scrollWidth") <= width, "inbox scrolls sideways"
@@ -600,7 +600,7 @@ def test_idle_logout_and_refresh_while_active(staff: Staff, staff_account: Accou
             page.wait_for_timeout(50)
             assert page.evaluate("() => Date.now()") < (int(claims["exp"]) + 3600) * 1000, "never refreshed"
         with page.expect_response(lambda r: "/staff/leads?" in r.url) as listed:
-            page.get_by_role("button", name="Show").click()
+            page.get_by_role("button", name="Show", exact=True).click()
         assert listed.value.status == 200  # the renewed token is accepted
         expect(page.locator("#lead-list li").first).to_be_visible()
 
@@ -631,7 +631,7 @@ def test_visitor_markup_shows_as_text(staff: Staff, staff_console: ConsolePage) 
     page = staff_console.page
     if page.locator("#view-lead").is_visible():
         page.get_by_role("link", name="Back to the leads").click()
-    page.get_by_role("button", name="Show").click()
+    page.get_by_role("button", name="Show", exact=True).click()
     expect(staff_console.inbox_link(lead_id)).to_contain_text("<img src=x onerror=window.__pwned=1> <")
     staff_console.open_lead(lead_id)
     expect(page.locator("#lead-title")).to_contain_text(
@@ -714,7 +714,7 @@ def test_an_answer_that_arrives_after_sign_out_is_not_shown(
             held.append(route)
 
         page.route("**/staff/leads?*", hold)
-        page.get_by_role("button", name="Show").click()
+        page.get_by_role("button", name="Show", exact=True).click()
         for _ in range(250):
             if held:
                 break
@@ -759,7 +759,7 @@ def test_time_left_and_overdue_show_when_the_api_gives_a_due_time(
             page.get_by_role("link", name="Back to the leads").click()
     page.route("**/staff/leads?*", with_due_times)
     try:
-        page.get_by_role("button", name="Show").click()
+        page.get_by_role("button", name="Show", exact=True).click()
         expect(admin_console.inbox_link(due_soon).locator(".lead-sla")).to_have_text("Due in 12 min")
         overdue_label = admin_console.inbox_link(overdue).locator(".lead-sla")
         expect(overdue_label).to_have_text("Overdue by 5 min")
@@ -789,14 +789,14 @@ def test_a_late_answer_for_earlier_filters_does_not_replace_the_list(
     page.route("**/staff/leads?*", hold_the_first)
     try:
         page.get_by_label("Urgent only").uncheck()
-        page.get_by_role("button", name="Show").click()  # every lead: held
+        page.get_by_role("button", name="Show", exact=True).click()  # every lead: held
         for _ in range(250):
             if held:
                 break
             page.wait_for_timeout(20)
         assert held, "the list request never left the page"
         page.get_by_label("Urgent only").check()
-        page.get_by_role("button", name="Show").click()  # urgent only: answered at once
+        page.get_by_role("button", name="Show", exact=True).click()  # urgent only: answered at once
         expect(admin_console.inbox_link(urgent)).to_be_visible()
         expect(admin_console.inbox_link(calm)).to_have_count(0)
         with page.expect_response(lambda r: "/staff/leads?" in r.url):
