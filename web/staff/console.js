@@ -1136,8 +1136,8 @@ function renderFlags(lead) {
   if (lead.urgent) {
     flags.append(badge("Urgent", "urgent"));
     const reasons = (Array.isArray(lead.urgent_reasons) ? lead.urgent_reasons : [])
-      .map((reason) => URGENT_REASONS[reason])
-      .filter(Boolean);
+      .filter((reason) => Object.prototype.hasOwnProperty.call(URGENT_REASONS, reason))
+      .map((reason) => URGENT_REASONS[reason]);
     const why = reasons.length ? " Flagged because " + reasons.join(" and ") + "." : "";
     flags.append(h("span", "flag-text", "Call back first. If they are in danger now: 988 or 911." + why));
   }
