@@ -418,12 +418,10 @@ class LeadAdmin:
     def get_lead(self, lead_id: str) -> dict[str, Any]:
         return public_lead(self._lead_item(check_lead_id(lead_id)))
 
-    def read_lead(self, lead_id: str, actor: str) -> dict[str, Any]:
-        """``get_lead`` for a person who will see it (``leads show``): audited as a ``view`` before it is
-        handed over, so no read goes unrecorded (an audit that cannot be written means nothing is shown)."""
-        lead = self.get_lead(lead_id)
-        self.record_audit(actor, "view", f"lead:{lead['id']}", 1)
-        return lead
+    def record_view(self, actor: str, lead_id: str) -> None:
+        """Audit one lead read by a person (``leads show``, the console's lead view). Callers record it after
+        the read and before they hand the lead over: an entry that cannot be written means nothing shown."""
+        self.record_audit(actor, "view", f"lead:{lead_id}", 1)
 
     def record_listing(self, actor: str, count: int, filters: Mapping[str, str | bool | None]) -> None:
         """Audit a listing shown to a person (``leads list``, a page of the console's list): how many leads,

@@ -182,7 +182,7 @@ def show_lead(lead_id: str) -> Response:
     lead_id = _lead_id(lead_id)
     admin = _admin()
     lead = admin.lead_with_history(lead_id)
-    admin.record_audit(caller.username, "view", f"lead:{lead_id}", 1)
+    admin.record_view(caller.username, lead_id)
     return _json(200, lead)
 
 

@@ -22,7 +22,7 @@ from leads_core.observability import logger
 from leads_core.store import layout, pager
 from leads_core.store.alert_state import ClaimCondition
 from leads_core.store.codec import from_item, number, string
-from leads_core.store.failures import TRANSACTION_CANCELLED, error_code, translated
+from leads_core.store.failures import TRANSACTION_CANCELLED, code_of, translated
 
 _BATCH_GET_KEYS = 100
 
@@ -117,9 +117,7 @@ def sent_levels(
                     }
                 )
         except StorageUnavailable as exc:
-            logger.warning(
-                "escalation ledger read failed", extra={"error_code": error_code(exc.__cause__ or exc)}
-            )
+            logger.warning("escalation ledger read failed", extra={"error_code": code_of(exc)})
             continue
         for item in response.get("Responses", {}).get(table_name, []):
             if "alerted_at" in item:

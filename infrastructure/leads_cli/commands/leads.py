@@ -87,9 +87,9 @@ def list_leads(state: State, status: str | None, since: str | None, limit: int) 
 @with_state
 def show(state: State, lead_id: str) -> None:
     """One lead with every submitted field (audited as a view)."""
-    lead_id = _lead_id(lead_id)
     lead_admin = state.admin()
-    lead = lead_admin.read_lead(lead_id, state.actor())
+    lead = lead_admin.get_lead(_lead_id(lead_id))
+    lead_admin.record_view(state.actor(), lead["id"])
     if state.as_json:
         output.print_json(lead)
         return
